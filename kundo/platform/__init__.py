@@ -1,0 +1,1 @@
+"""The host: app factory, configuration, database sessions, auth, API base, web shell, CLI."""

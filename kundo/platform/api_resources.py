@@ -1,0 +1,10 @@
+"""The API blueprints of the platform, in the order they appear in the OpenAPI."""
+
+from __future__ import annotations
+
+
+def blueprints():
+    from kundo.platform.auth.api import blueprint as auth_api
+    from kundo.tenants.api import blueprint as workspace_api
+
+    return [auth_api, workspace_api]

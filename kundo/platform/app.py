@@ -1,0 +1,68 @@
+"""The application factory: the one place that wires Kundo together.
+
+Order matters and is commented where it does. Nothing here touches the database or
+the network: migrations, seeding and the embedded PostgreSQL belong to the CLI.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from kundo.platform.config import Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask("kundo", static_folder=None, template_folder=None)
+    app.config.from_mapping(settings.flask_config())
+
+    # 1. Logging first, so everything after can log with request id and tenant.
+    from kundo.platform.logging import configure_logging
+
+    configure_logging(app, json_logs=settings.log_json)
+
+    # 2. Database: both metadata trees must be complete before any session exists.
+    from kundo.platform.db import db, limit_connection_uses
+    from kundo.platform.models import load_control_models
+    from kundo.tenants.tables import tenant_metadata  # noqa: F401 - completes tenant metadata
+
+    load_control_models()
+    db.init_app(app)
+    with app.app_context():
+        limit_connection_uses(db.engine, settings.db_conn_max_uses)
+
+    # 3. Request plumbing: request id, then tenant resolution (which needs the db),
+    #    then the signed-in user (which needs the tenant to find the membership).
+    from kundo.platform import security, web
+    from kundo.platform.auth import session as auth_session
+    from kundo.platform.errors import register_error_handlers
+    from kundo.platform.i18n import init_i18n
+    from kundo.platform.logging import init_request_id
+    from kundo.tenants import resolution
+
+    init_request_id(app)
+    resolution.init_app(app)
+    auth_session.init_app(app)
+    security.init_app(app)
+    init_i18n(app)
+    register_error_handlers(app)
+
+    # 4. Pages and API. The API registers after CSRF so it can exempt itself.
+    from kundo.platform import api as api_base
+    from kundo.platform import health
+    from kundo.platform.auth import views as auth_views
+    from kundo.platform.mail import views as mail_views
+    from kundo.tenants import views as tenant_views
+
+    web.init_app(app)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(auth_views.blueprint)
+    app.register_blueprint(tenant_views.blueprint)
+    app.register_blueprint(mail_views.blueprint)
+    api_base.init_app(app)
+
+    # 5. CLI commands hang off the app so `flask`-style discovery works too.
+    from kundo.platform.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,1 @@
+"""People and credentials: users, passwords, one-time links, API tokens, sessions."""

@@ -1,0 +1,132 @@
+"""Configuration read from the environment only — never from files in the tree.
+
+Why one class: the app factory, the CLI and the tests all build a config the same
+way, so a setting cannot mean one thing in `make run` and another in CI.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_SECRET = "kundo-development-secret-change-me"  # noqa: S105 - refused in production
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not describe a startable Kundo."""
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """Map a libpq-style URL to the psycopg 3 driver SQLAlchemy should use."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg://" + database_url[len(prefix):]
+    raise ConfigError(
+        f"DATABASE_URL must be a PostgreSQL URL (postgresql://...), got {database_url.split(':')[0]!r}"
+    )
+
+
+@dataclass
+class Settings:
+    database_url: str
+    secret_key: str = DEFAULT_SECRET
+    domain: str = "localhost:5000"
+    scheme: str = "http"
+    mail_url: str | None = None
+    mail_sender: str = "Kundo <no-reply@kundo.localhost>"
+    production: bool = False
+    ratelimit_enabled: bool = True
+    ratelimit_storage_uri: str = "memory://"
+    login_rate_limit: str = "10 per minute"
+    signup_rate_limit: str = "5 per minute"
+    reset_rate_limit: str = "5 per minute"
+    db_pool_size: int = 10
+    db_conn_max_uses: int = 500
+    log_json: bool = True
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: os._Environ | dict | None = None, **overrides) -> Settings:
+        env = os.environ if env is None else env
+        database_url = overrides.pop("database_url", None) or env.get("DATABASE_URL")
+        if not database_url:
+            raise ConfigError(
+                "DATABASE_URL is not set. Use `make run` (starts an embedded PostgreSQL) "
+                "or export DATABASE_URL=postgresql://user@host:5432/kundo."
+            )
+        settings = cls(
+            database_url=database_url,
+            secret_key=env.get("SECRET_KEY", DEFAULT_SECRET),
+            domain=env.get("KUNDO_DOMAIN", "localhost:5000"),
+            scheme=env.get("KUNDO_SCHEME", "http"),
+            mail_url=env.get("MAIL_URL") or None,
+            mail_sender=env.get("MAIL_SENDER", "Kundo <no-reply@kundo.localhost>"),
+            production=env.get("KUNDO_ENV", "development") == "production",
+            ratelimit_enabled=_flag(env.get("RATELIMIT_ENABLED"), True),
+            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", "memory://"),
+            db_pool_size=int(env.get("KUNDO_DB_POOL_SIZE", "10")),
+            db_conn_max_uses=int(env.get("KUNDO_DB_CONN_MAX_USES", "500")),
+            log_json=_flag(env.get("KUNDO_LOG_JSON"), True),
+        )
+        for key, value in overrides.items():
+            setattr(settings, key, value)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.production and self.secret_key == DEFAULT_SECRET:
+            raise ConfigError(
+                "KUNDO_ENV=production refuses the default SECRET_KEY: set SECRET_KEY to a long random value."
+            )
+        if self.production and len(self.secret_key) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+        sqlalchemy_url(self.database_url)
+
+    @property
+    def host_name(self) -> str:
+        """The root host without port, e.g. `localhost` for `localhost:5000`."""
+        return self.domain.split(":")[0]
+
+    def root_url(self) -> str:
+        return f"{self.scheme}://{self.domain}"
+
+    def workspace_url(self, slug: str) -> str:
+        return f"{self.scheme}://{slug}.{self.domain}"
+
+    def flask_config(self) -> dict:
+        """What Flask and its extensions read from `app.config`."""
+        return {
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(self.database_url),
+            "SQLALCHEMY_ENGINE_OPTIONS": {
+                "pool_size": self.db_pool_size,
+                "max_overflow": self.db_pool_size,
+                "pool_pre_ping": True,
+            },
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.scheme == "https",
+            "SESSION_COOKIE_NAME": "kundo_session",
+            "WTF_CSRF_TIME_LIMIT": None,
+            "RATELIMIT_ENABLED": self.ratelimit_enabled,
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage_uri,
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "API_TITLE": "Kundo API",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api/v1",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "OPENAPI_SWAGGER_UI_PATH": "docs",
+            "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+            "BABEL_DEFAULT_LOCALE": "en",
+            "TESTING": self.testing,
+            "KUNDO": self,
+            **self.extra,
+        }

@@ -1,0 +1,28 @@
+"""German and English: the user's setting first, then the browser's language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_babel import Babel, get_locale
+
+SUPPORTED_LOCALES = ("en", "de")
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+babel = Babel()
+
+
+def select_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    user = g.get("user")
+    if user is not None and user.locale in SUPPORTED_LOCALES:
+        return user.locale
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
+
+
+def init_i18n(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale

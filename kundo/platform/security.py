@@ -1,0 +1,83 @@
+"""Passwords (argon2), CSRF on every form, rate limits, secure headers, secret hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+_hasher = PasswordHasher()
+
+MIN_PASSWORD_LENGTH = 10
+_COMMON_PASSWORDS = frozenset(
+    {"password", "passwort", "1234567890", "password123", "qwertzuiop", "qwertyuiop", "letmein123",
+     "passwort123", "kundo12345", "0123456789", "iloveyou12", "welcome123", "changeme12"}
+)
+
+
+class WeakPassword(ValueError):
+    """The message tells the person what a good password needs."""
+
+
+def check_password_strength(password: str, *, email: str = "", name: str = "") -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    lowered = password.lower()
+    if lowered in _COMMON_PASSWORDS or len(set(password)) < 5:
+        raise WeakPassword("This password is too easy to guess. Mix words, digits or symbols.")
+    local_part = email.split("@")[0].lower()
+    if local_part and len(local_part) >= 4 and local_part in lowered:
+        raise WeakPassword("The password must not contain your e-mail address.")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+#: Spent on unknown e-mail addresses so login timing does not reveal who has an account.
+DUMMY_HASH = _hasher.hash("kundo-timing-equaliser")
+
+
+def new_secret(nbytes: int = 32) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 for high-entropy secrets (tokens, links); passwords use argon2."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secrets_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    @app.after_request
+    def _secure_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

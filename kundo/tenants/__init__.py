@@ -1,0 +1,1 @@
+"""Control plane: tenants, memberships, schema provisioning, resolution, tenant migrations."""

@@ -1,0 +1,94 @@
+"""The one place that opens a tenant unit of work.
+
+A tenant session is a SQLAlchemy session whose every transaction starts with
+`SET LOCAL ROLE <tenant role>` and `SET LOCAL search_path TO <tenant schema>`, and whose
+engine maps the placeholder schema `tenant` to the real one. PostgreSQL therefore
+checks every statement — ORM, Core or a raw SQL string — against the tenant's role,
+which owns its schema and has no privilege anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from kundo.platform.db import TENANT_SCHEMA_PLACEHOLDER, db
+from kundo.tenants.naming import quoted
+
+
+@dataclass(frozen=True)
+class TenantScope:
+    """What a unit of work needs to know about its tenant; cheap to pass to jobs."""
+
+    tenant_id: int
+    slug: str
+    schema_name: str
+    role_name: str
+
+    @classmethod
+    def of(cls, tenant) -> TenantScope:
+        return cls(tenant.id, tenant.slug, tenant.schema_name, tenant.role_name)
+
+    @property
+    def enter_sql(self) -> str:
+        return (
+            f"SET LOCAL ROLE {quoted(self.role_name)}; "
+            f"SET LOCAL search_path TO {quoted(self.schema_name)}, extensions"
+        )
+
+
+class TenantSession(Session):
+    """A session bound to one tenant; see the module docstring."""
+
+    @property
+    def scope(self) -> TenantScope:
+        return self.info["tenant_scope"]
+
+
+@event.listens_for(TenantSession, "after_begin")
+def _enter_tenant(session: TenantSession, transaction, connection) -> None:  # noqa: ARG001
+    connection.exec_driver_sql(session.scope.enter_sql)
+
+
+@lru_cache(maxsize=4096)
+def _translated_engine(engine: Engine, schema_name: str) -> Engine:
+    return engine.execution_options(
+        schema_translate_map={TENANT_SCHEMA_PLACEHOLDER: schema_name}
+    )
+
+
+def open_tenant_session(scope: TenantScope, engine: Engine | None = None) -> TenantSession:
+    """A new tenant session; the caller closes it. Prefer `tenant_session`."""
+    bind = _translated_engine(engine or db.engine, scope.schema_name)
+    return TenantSession(bind=bind, info={"tenant_scope": scope}, expire_on_commit=False)
+
+
+@contextmanager
+def tenant_session(tenant_or_scope, engine: Engine | None = None) -> Iterator[TenantSession]:
+    """Run a unit of work for one tenant: commit on success, roll back on error.
+
+    Usable from requests, jobs and CLI commands alike::
+
+        with tenant_session(tenant) as session:
+            session.add(...)
+    """
+    scope = (
+        tenant_or_scope
+        if isinstance(tenant_or_scope, TenantScope)
+        else TenantScope.of(tenant_or_scope)
+    )
+    session = open_tenant_session(scope, engine)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
