@@ -11,7 +11,7 @@ from kundo.tenants.service import create_workspace
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "demo@kundo.localhost"
-DEMO_PASSWORD = "kundo-demo-2026"  # noqa: S105 - printed on purpose for the local demo
+DEMO_PASSWORD = "kundo-preview-2026"  # noqa: S105 - printed on purpose; must pass the strength check
 
 
 def ensure_demo_workspace() -> dict:
