@@ -6,6 +6,14 @@ tenant migration check both read the metadata after this import.
 
 from __future__ import annotations
 
+from kundo.crm.companies import models as _companies  # noqa: F401 - registers tables
+from kundo.crm.contacts import models as _contacts  # noqa: F401
+from kundo.crm.imports import models as _imports  # noqa: F401
+from kundo.crm.lists import models as _lists  # noqa: F401
+from kundo.crm.properties import models as _properties  # noqa: F401
+from kundo.crm.tasks import models as _tasks  # noqa: F401
+from kundo.crm.timeline import models as _timeline  # noqa: F401
+from kundo.platform import events as _events  # noqa: F401
 from kundo.platform.db import TenantModel
 from kundo.tenants import workspace  # noqa: F401 - registers the table
 

@@ -1,0 +1,1 @@
+"""Companies and which contacts work there."""

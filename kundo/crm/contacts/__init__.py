@@ -1,0 +1,1 @@
+"""Contacts: people, their e-mail addresses, lifecycle and consent."""

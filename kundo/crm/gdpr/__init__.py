@@ -1,0 +1,1 @@
+"""GDPR: export everything about a contact; erase a contact's personal data."""

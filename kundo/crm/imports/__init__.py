@@ -1,0 +1,1 @@
+"""CSV import of contacts and companies: mapping, preview, dry run, de-duplication, report."""

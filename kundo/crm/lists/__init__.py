@@ -1,0 +1,1 @@
+"""Finding things: filters, sorting, saved views, cursor pages, bulk actions, search."""

@@ -1,0 +1,1 @@
+"""Custom properties: definitions per object type, validated on every write."""

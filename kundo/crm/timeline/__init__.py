@@ -1,0 +1,1 @@
+"""The one timeline: every interaction, linked to any number of objects."""
