@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from kundo.tenants import views as tenant_views
 
     web.init_app(app)
+    from kundo.crm import web as crm_web
+
+    crm_web.init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(auth_views.blueprint)
     app.register_blueprint(tenant_views.blueprint)

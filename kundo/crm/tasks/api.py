@@ -1,0 +1,7 @@
+"""API routes of the CRM's tasks feature (filled in by its owner)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+blueprint = Blueprint("api_crm_tasks", __name__, url_prefix="/api/v1", description="CRM: tasks")

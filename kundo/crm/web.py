@@ -1,0 +1,22 @@
+"""The CRM's pages and sidebar entries, wired by the app factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from kundo.platform.web import NavItem
+
+CRM_NAV = (
+    NavItem("contacts", "Contacts", "crm_views.contacts", icon="user", order=10),
+    NavItem("companies", "Companies", "crm_views.companies", icon="building", order=20),
+    NavItem("tasks", "My tasks", "crm_views.my_tasks", icon="check", order=30),
+    NavItem("import", "Import", "crm_views.imports", icon="upload", order=800, section="settings"),
+    NavItem("properties", "Properties", "crm_views.properties", icon="sliders", order=810, section="settings"),
+)
+
+
+def init_app(app: Flask) -> None:
+    from kundo.crm.views import blueprint
+
+    app.register_blueprint(blueprint)
+    app.extensions["kundo_nav"].extend(CRM_NAV)
