@@ -4,9 +4,8 @@ from __future__ import annotations
 
 
 def blueprints():
+    from kundo.crm.api import blueprints as crm_blueprints
     from kundo.platform.auth.api import blueprint as auth_api
     from kundo.tenants.api import blueprint as workspace_api
-
-    from kundo.crm.api import blueprints as crm_blueprints
 
     return [auth_api, workspace_api, *crm_blueprints()]
