@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import Babel, get_locale
 
 SUPPORTED_LOCALES = ("en", "de")
@@ -13,6 +13,8 @@ babel = Babel()
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "en"  # CLI commands and jobs: services still translate their messages
     chosen = session.get("locale")
     if chosen in SUPPORTED_LOCALES:
         return chosen
