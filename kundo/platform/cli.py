@@ -13,6 +13,8 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from kundo.platform.db import db
 
@@ -40,6 +42,43 @@ def main() -> None:
     cli(prog_name="kundo")
 
 
+class KundoCommand(click.Command):
+    """Turns database errors an operator can fix into one clear line and exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OperationalError as error:
+            raise click.ClickException(
+                f"Cannot reach PostgreSQL at {_database_location()}: {_first_line(error.orig or error)} "
+                "Check DATABASE_URL and that the server is running."
+            ) from error
+        except ProgrammingError as error:
+            if type(error.orig).__name__ != "UndefinedTable":
+                raise
+            raise click.ClickException(
+                f"The database at {_database_location()} has no Kundo tables yet ({_first_line(error.orig)}). "
+                "Run `kundo db upgrade` first."
+            ) from error
+
+
+class KundoGroup(click.Group):
+    command_class = KundoCommand
+
+
+def _database_location() -> str:
+    try:
+        url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    except (RuntimeError, KeyError):
+        return "DATABASE_URL"
+    return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__).rstrip(".") + "."
+
+
 def register_commands(app) -> None:
     """Commands live on the app's CLI group so `flask --app wsgi` finds them too."""
     for command in (serve, db_group, tenants_group, users_group, mail_group):
@@ -49,7 +88,7 @@ def register_commands(app) -> None:
 # ---- serve -----------------------------------------------------------------------------
 
 
-@click.command("serve")
+@click.command("serve", cls=KundoCommand)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--demo/--no-demo", default=False, help="Create the demo workspace if it is missing.")
@@ -78,7 +117,7 @@ def serve(host: str, port: int, demo: bool, migrate: bool):
 # ---- db ----------------------------------------------------------------------------------
 
 
-@click.group("db")
+@click.group("db", cls=KundoGroup)
 def db_group():
     """Database migrations."""
 
@@ -94,17 +133,19 @@ def _upgrade(workers: int) -> bool:
     scopes = [TenantScope.of(t) for t in tenants]
     db.session.remove()
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    db.engine.dispose()  # worker processes must not inherit pooled connections
     with click.progressbar(length=len(scopes), label=f"tenant schemas ({len(scopes)})",
                            file=sys.stderr) as bar:
         report = upgrade_all_tenants(url, scopes, workers=workers, on_progress=bar.update)
-    click.echo(f"{report.upgraded} tenant schema(s) at head, {len(report.failed)} failed")
+    click.echo(f"tenant schemas: {len(report.upgraded)} upgraded, {report.up_to_date} already at head, "
+               f"{len(report.failed)} failed")
     for slug, error in sorted(report.failed.items()):
         click.secho(f"  FAILED {slug}: {error}", fg="red", err=True)
     return report.ok
 
 
 @db_group.command("upgrade")
-@click.option("--workers", default=min(4, os.cpu_count() or 2), show_default=True, type=int,
+@click.option("--workers", default=min(4, os.cpu_count() or 2), show_default=True, type=click.IntRange(min=1),
               help="Tenant schemas migrated in parallel (processes).")
 @with_appcontext
 def db_upgrade(workers: int):
@@ -118,7 +159,7 @@ def db_upgrade(workers: int):
 # ---- tenants -------------------------------------------------------------------------------
 
 
-@click.group("tenants")
+@click.group("tenants", cls=KundoGroup)
 def tenants_group():
     """Create, list, suspend, resume and delete workspaces."""
 
@@ -229,7 +270,7 @@ def tenants_delete(slug: str, yes: bool):
 # ---- users ------------------------------------------------------------------------------------
 
 
-@click.group("users")
+@click.group("users", cls=KundoGroup)
 def users_group():
     """Manage user accounts."""
 
@@ -259,7 +300,7 @@ def users_create(email: str, name: str, password: str):
 # ---- mail ---------------------------------------------------------------------------------------
 
 
-@click.group("mail")
+@click.group("mail", cls=KundoGroup)
 def mail_group():
     """The local mail outbox (used when MAIL_URL is not set)."""
 

@@ -3,14 +3,15 @@
 Tenant schemas are migrated each in its own transaction, as the tenant's own role, with
 the version table inside the schema. Alembic's `op` proxy is process-global, so the
 parallel walk over tenants uses worker processes, not threads. A tenant at head costs
-one query; a failed tenant is reported and the others carry on; a second run resumes.
+one round trip; a failed tenant is reported and the others carry on; a second run
+resumes, because every finished tenant is already committed at head.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -18,12 +19,19 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
+from kundo.tenants.naming import quoted
 from kundo.tenants.session import TenantScope
 
-MIGRATIONS_ROOT = Path(os.environ.get("KUNDO_MIGRATIONS_DIR", Path(__file__).resolve().parents[2] / "migrations"))
+_DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def migrations_root() -> Path:
+    """The folder holding `control/` and `tenant/`; KUNDO_MIGRATIONS_DIR overrides it."""
+    return Path(os.environ.get("KUNDO_MIGRATIONS_DIR") or _DEFAULT_ROOT)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,9 @@ class MigrationTree:
     def script(self) -> ScriptDirectory:
         return _script_directory(self.script_location, self.extra_version_locations)
 
+    def heads(self) -> frozenset[str]:
+        return frozenset(self.script().get_heads())
+
 
 @lru_cache(maxsize=32)
 def _script_directory(location: str, extra: tuple[str, ...]) -> ScriptDirectory:
@@ -45,17 +56,23 @@ def _script_directory(location: str, extra: tuple[str, ...]) -> ScriptDirectory:
     config.set_main_option("script_location", location)
     if extra:
         versions = [str(Path(location) / "versions"), *extra]
-        config.set_main_option("version_locations", " ".join(versions))
         config.set_main_option("path_separator", "space")
+        config.set_main_option("version_locations", " ".join(versions))
     return ScriptDirectory.from_config(config)
 
 
-CONTROL_TREE = MigrationTree("control", str(MIGRATIONS_ROOT / "control"))
-CORE_TENANT_TREE = MigrationTree("tenant", str(MIGRATIONS_ROOT / "tenant"))
+def control_tree() -> MigrationTree:
+    return MigrationTree("control", str(migrations_root() / "control"))
+
+
+def core_tenant_tree(*extra_version_locations: str) -> MigrationTree:
+    """The core tenant tree; extra folders add revisions (tests, benchmarks)."""
+    return MigrationTree("tenant", str(migrations_root() / "tenant"),
+                         extra_version_locations=tuple(extra_version_locations))
 
 
 def tenant_script_directory() -> ScriptDirectory:
-    return CORE_TENANT_TREE.script()
+    return core_tenant_tree().script()
 
 
 def _run_tree(connection: Connection, tree: MigrationTree, version_table_schema: str | None) -> str:
@@ -78,34 +95,55 @@ def _run_tree(connection: Connection, tree: MigrationTree, version_table_schema:
 
 
 def upgrade_control_plane(engine: Engine) -> str:
-    """Migrate schema `control` to head; returns the new revision."""
+    """Migrate schema `control` to head; returns the new revision. Safe to run again."""
     with engine.connect() as connection, connection.begin():
         connection.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS control")
-        return _run_tree(connection, CONTROL_TREE, "control")
+        return _run_tree(connection, control_tree(), "control")
 
 
-def upgrade_tenant(connection: Connection, scope: TenantScope, trees: Iterable[MigrationTree]) -> None:
-    """Migrate one tenant schema in one transaction, as the tenant's role."""
+def upgrade_tenant(connection: Connection, scope: TenantScope, trees: Iterable[MigrationTree]) -> bool:
+    """Migrate one tenant schema in one transaction, as the tenant's role.
+
+    Returns False when every tree was already at head (nothing ran).
+    """
+    trees = tuple(trees)
     with connection.begin():
-        connection.exec_driver_sql(scope.enter_sql)
-        for tree in trees:
-            heads = set(tree.script().get_heads())
-            current = _current_revisions(connection, tree.version_table)
-            if current == heads:
-                continue
+        current = _enter_and_read_versions(connection, scope, trees)
+        pending = [tree for tree in trees if current.get(tree.version_table, frozenset()) != tree.heads()]
+        for tree in pending:
             _run_tree(connection, tree, None)
+        return bool(pending)
 
 
-def _current_revisions(connection: Connection, version_table: str) -> set[str]:
-    exists = connection.scalar(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": version_table})
-    if not exists:
-        return set()
-    return set(connection.scalars(text(f'SELECT version_num FROM "{version_table}"')))  # noqa: S608
+def _enter_and_read_versions(
+    connection: Connection, scope: TenantScope, trees: tuple[MigrationTree, ...]
+) -> dict[str, frozenset[str]]:
+    """Scope the transaction to the tenant and read its version tables.
+
+    A missing version table reads as no revisions (a plugin's first run, or a schema
+    built from scratch).
+    """
+    connection.exec_driver_sql(scope.enter_sql)
+    tables = [tree.version_table for tree in trees]
+    existing = connection.exec_driver_sql(
+        "SELECT relname FROM pg_class WHERE relnamespace = %(schema)s::regnamespace AND relname = ANY(%(tables)s)",
+        {"schema": quoted(scope.schema_name), "tables": tables},
+    ).scalars().all()
+    if not existing:
+        return {}
+    union = " UNION ALL ".join(f"SELECT '{table}', version_num FROM {quoted(table)}" for table in existing)
+    versions: dict[str, set[str]] = {}
+    for table, version in connection.exec_driver_sql(union):
+        versions.setdefault(table, set()).add(version)
+    return {table: frozenset(found) for table, found in versions.items()}
 
 
 @dataclass
 class UpgradeReport:
-    upgraded: int = 0
+    """What one walk over the tenants did: migrated, already at head, failed (slug → error)."""
+
+    upgraded: list[str] = field(default_factory=list)
+    up_to_date: int = 0
     failed: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -113,7 +151,17 @@ class UpgradeReport:
         return not self.failed
 
 
+def describe_error(error: BaseException) -> str:
+    """One line an operator can act on, without SQLAlchemy's SQL echo and links."""
+    source = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    first_line = str(source).strip().splitlines()[0] if str(source).strip() else ""
+    return f"{type(source).__name__}: {first_line}"[:500]
+
+
 # ---- the parallel walk -------------------------------------------------------------
+
+#: Outcome of one tenant: (slug, "upgraded" | "current" | "failed", error or None).
+TenantOutcome = tuple[str, str, str | None]
 
 _worker_engine: Engine | None = None
 _worker_trees: tuple[MigrationTree, ...] = ()
@@ -125,16 +173,24 @@ def _init_worker(sqlalchemy_url: str, trees: tuple[MigrationTree, ...]) -> None:
     _worker_trees = trees
 
 
-def _upgrade_batch(scopes: list[TenantScope]) -> list[tuple[str, str | None]]:
-    results = []
+def _upgrade_batch(scopes: list[TenantScope]) -> list[TenantOutcome]:
     assert _worker_engine is not None
-    with _worker_engine.connect() as connection:
+    results: list[TenantOutcome] = []
+    try:
+        connection = _worker_engine.connect()
+    except Exception as error:  # noqa: BLE001 - no connection: every tenant of the batch failed
+        return [(scope.slug, "failed", describe_error(error)) for scope in scopes]
+    try:
         for scope in scopes:
             try:
-                upgrade_tenant(connection, scope, _worker_trees)
-                results.append((scope.slug, None))
-            except Exception as error:  # noqa: BLE001 - reported per tenant, others go on
-                results.append((scope.slug, f"{type(error).__name__}: {error}".strip()[:2000]))
+                migrated = upgrade_tenant(connection, scope, _worker_trees)
+                results.append((scope.slug, "upgraded" if migrated else "current", None))
+            except Exception as error:  # noqa: BLE001 - reported per tenant, the others go on
+                results.append((scope.slug, "failed", describe_error(error)))
+                if connection.invalidated or connection.closed:
+                    connection = _worker_engine.connect()
+    finally:
+        connection.close()
     return results
 
 
@@ -144,33 +200,49 @@ def upgrade_all_tenants(
     workers: int = 2,
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = 25,
+    trees: tuple[MigrationTree, ...] | None = None,
 ) -> UpgradeReport:
-    """Upgrade every given tenant; a failed tenant is reported, the rest go on."""
+    """Upgrade every given tenant; a failed tenant is reported, the rest go on.
+
+    :param trees: the Alembic trees every tenant runs, in order (default: the core tree).
+    """
+    trees = trees or (core_tenant_tree(),)
     report = UpgradeReport()
-    trees = (CORE_TENANT_TREE,)
     if not scopes:
         return report
     batches = [scopes[i:i + batch_size] for i in range(0, len(scopes), batch_size)]
     if workers <= 1:
         _init_worker(sqlalchemy_url, trees)
-        iterator = (_upgrade_batch(batch) for batch in batches)
-        _collect(iterator, report, on_progress)
-        _worker_engine.dispose()
+        try:
+            _collect(((batch, _upgrade_batch(batch)) for batch in batches), report, on_progress)
+        finally:
+            _worker_engine.dispose()
         return report
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(sqlalchemy_url, trees)
+        max_workers=min(workers, len(batches)), initializer=_init_worker, initargs=(sqlalchemy_url, trees)
     ) as pool:
-        futures = [pool.submit(_upgrade_batch, batch) for batch in batches]
-        _collect((future.result() for future in as_completed(futures)), report, on_progress)
+        futures = {pool.submit(_upgrade_batch, batch): batch for batch in batches}
+        _collect(_finished(futures), report, on_progress)
     return report
 
 
+def _finished(futures: dict[Future, list[TenantScope]]) -> Iterator[tuple[list[TenantScope], list[TenantOutcome]]]:
+    for future in as_completed(futures):
+        batch = futures[future]
+        try:
+            yield batch, future.result()
+        except Exception as error:  # noqa: BLE001 - a dead worker fails its batch, not the walk
+            yield batch, [(scope.slug, "failed", describe_error(error)) for scope in batch]
+
+
 def _collect(results, report: UpgradeReport, on_progress) -> None:
-    for batch in results:
-        for slug, error in batch:
-            if error is None:
-                report.upgraded += 1
+    for batch, outcomes in results:
+        for slug, outcome, error in outcomes:
+            if outcome == "upgraded":
+                report.upgraded.append(slug)
+            elif outcome == "current":
+                report.up_to_date += 1
             else:
-                report.failed[slug] = error
+                report.failed[slug] = error or "unknown error"
         if on_progress:
             on_progress(len(batch))
