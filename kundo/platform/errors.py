@@ -51,7 +51,9 @@ def handle_http_error(error: HTTPException):
         response = problem_response(status, title, detail, **extra)
     else:
         response = (
-            render_template("errors/error.html", status=status, title=title, detail=detail),
+            render_template("errors/error.html", status=status, title=title,
+                            # Werkzeug's stock descriptions are English only; the page translates per status.
+                            detail=None if detail == type(error).description else detail),
             status,
         )
     if status == 429:

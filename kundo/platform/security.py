@@ -9,6 +9,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -30,13 +31,13 @@ class WeakPassword(ValueError):
 
 def check_password_strength(password: str, *, email: str = "", name: str = "") -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPassword(_("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH))
     lowered = password.lower()
     if lowered in _COMMON_PASSWORDS or len(set(password)) < 5:
-        raise WeakPassword("This password is too easy to guess. Mix words, digits or symbols.")
+        raise WeakPassword(_("This password is too easy to guess. Mix words, digits or symbols."))
     local_part = email.split("@")[0].lower()
     if local_part and len(local_part) >= 4 and local_part in lowered:
-        raise WeakPassword("The password must not contain your e-mail address.")
+        raise WeakPassword(_("The password must not contain your e-mail address."))
 
 
 def hash_password(password: str) -> str:

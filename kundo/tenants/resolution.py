@@ -9,6 +9,7 @@ that matches no row.
 from __future__ import annotations
 
 from flask import Flask, abort, current_app, g, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kundo.platform.db import db
@@ -43,9 +44,9 @@ def find_tenant(slug: str) -> Tenant | None:
 
 def ensure_tenant_usable(tenant: Tenant) -> None:
     if tenant.status == TenantStatus.SUSPENDED:
-        abort(403, description=(
-            f"The workspace “{tenant.name}” is suspended. "
-            "Its owner can contact Kundo support to reactivate it."
+        abort(403, description=_(
+            "The workspace “%(name)s” is suspended. Its owner can contact Kundo support to reactivate it.",
+            name=tenant.name,
         ))
 
 
@@ -76,11 +77,11 @@ def init_app(app: Flask) -> None:
             # Health checks come from load balancers that use whatever host they like.
             if request.path in ("/healthz", "/readyz"):
                 return None
-            abort(404, description="No Kundo workspace lives at this address.")
+            abort(404, description=_("No Kundo workspace lives at this address."))
         if kind == HostKind.TENANT:
             tenant = find_tenant(slug)
             if tenant is None:
-                abort(404, description=f"There is no workspace at “{slug}”. Check the address.")
+                abort(404, description=_("There is no workspace at “%(slug)s”. Check the address.", slug=slug))
             ensure_tenant_usable(tenant)
             g.tenant = tenant
         return None

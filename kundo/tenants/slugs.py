@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 MIN_LENGTH = 3
 
@@ -29,17 +31,17 @@ def validate_slug(raw: str) -> str:
     """Return the normalized slug or raise InvalidSlug saying what to change."""
     slug = normalize_slug(raw)
     if not slug:
-        raise InvalidSlug("Choose a workspace address.")
+        raise InvalidSlug(_("Choose a workspace address."))
     if len(slug) < MIN_LENGTH:
-        raise InvalidSlug(f"The workspace address needs at least {MIN_LENGTH} characters.")
+        raise InvalidSlug(_("The workspace address needs at least %(count)d characters.", count=MIN_LENGTH))
     if not SLUG_PATTERN.match(slug):
         raise InvalidSlug(
-            "Use only lower-case letters, digits and hyphens (not at the start or end), at most 40 characters."
+            _("Use only lower-case letters, digits and hyphens (not at the start or end), at most 40 characters.")
         )
     if "--" in slug:
-        raise InvalidSlug("The workspace address cannot contain two hyphens in a row.")
+        raise InvalidSlug(_("The workspace address cannot contain two hyphens in a row."))
     if slug in RESERVED_SLUGS or slug.startswith("pg-") or slug.startswith("pg_"):
-        raise InvalidSlug(f"“{slug}” is reserved. Please choose another address.")
+        raise InvalidSlug(_("“%(slug)s” is reserved. Please choose another address.", slug=slug))
     return slug
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -53,11 +54,11 @@ def find_user_by_email(email: str) -> User | None:
 def create_user(*, email: str, name: str, password: str, locale: str | None = None) -> User:
     email = normalize_email(email)
     if "@" not in email or "." not in email.split("@")[-1]:
-        raise AuthError("Enter a valid e-mail address.")
+        raise AuthError(_("Enter a valid e-mail address."))
     if not (name or "").strip():
-        raise AuthError("Enter your name.")
+        raise AuthError(_("Enter your name."))
     if find_user_by_email(email) is not None:
-        raise AuthError("An account with this e-mail address already exists. Log in instead.")
+        raise AuthError(_("An account with this e-mail address already exists. Log in instead."))
     check_password_strength(password, email=email, name=name)
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
     db.session.add(user)
@@ -111,18 +112,18 @@ def consume_one_time_token(purpose: str, signed: str) -> OneTimeToken:
     try:
         payload = _serializer(purpose).loads(signed, max_age=max_age)
     except SignatureExpired as error:
-        raise AuthError("This link has expired. Ask for a new one.") from error
+        raise AuthError(_("This link has expired. Ask for a new one.")) from error
     except BadSignature as error:
-        raise AuthError("This link is not valid. Copy the whole link from the e-mail.") from error
+        raise AuthError(_("This link is not valid. Copy the whole link from the e-mail.")) from error
     token = db.session.get(OneTimeToken, payload.get("i"), with_for_update=True)
     if token is None or token.purpose != purpose or not secrets_equal(
         token.secret_hash, hash_secret(str(payload.get("s")))
     ):
-        raise AuthError("This link is not valid. Copy the whole link from the e-mail.")
+        raise AuthError(_("This link is not valid. Copy the whole link from the e-mail."))
     if token.used_at is not None:
-        raise AuthError("This link has already been used. Ask for a new one.")
+        raise AuthError(_("This link has already been used. Ask for a new one."))
     if token.expires_at <= utcnow():
-        raise AuthError("This link has expired. Ask for a new one.")
+        raise AuthError(_("This link has expired. Ask for a new one."))
     token.used_at = utcnow()
     return token
 
@@ -160,10 +161,11 @@ def create_api_token(*, tenant_id: int, user: User, name: str, scopes: list[str]
     """Create a token; the plain value is returned once and never stored."""
     name = (name or "").strip()
     if not name:
-        raise AuthError("Give the token a name, so you recognise it later.")
+        raise AuthError(_("Give the token a name, so you recognise it later."))
     unknown = sorted(set(scopes) - set(API_TOKEN_SCOPES))
     if unknown:
-        raise AuthError(f"Unknown scopes: {', '.join(unknown)}. Use {', '.join(API_TOKEN_SCOPES)}.")
+        raise AuthError(_("Unknown scopes: %(unknown)s. Use %(known)s.", unknown=", ".join(unknown),
+                            known=", ".join(API_TOKEN_SCOPES)))
     prefix = new_secret(6)[:8].replace("-", "a").replace("_", "b")
     secret = new_secret(32)
     token = ApiToken(
