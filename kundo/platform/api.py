@@ -1,102 +1,112 @@
-"""The REST API base: flask-smorest at /api/v1, bearer tokens, problem+json, cursors.
+"""The REST API base: flask-smorest at /api/v1, bearer tokens, problem+json, rate limits.
 
-Resources register their blueprints through `api.register_blueprint` in `init_app`.
-Every request is authenticated by a personal API token, which belongs to exactly one
-workspace; on a workspace host the token must belong to that workspace.
+Resources register their blueprints through `kundo.platform.api_resources`. Every
+request is authenticated by a personal API token, which belongs to exactly one
+workspace; on a workspace host the token must belong to that workspace, on the root
+host it picks its workspace itself.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from functools import wraps
+from http import HTTPStatus
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_smorest import Api
-from flask_smorest import Blueprint as SmorestBlueprint
-from marshmallow import Schema, fields, validate
+from werkzeug.datastructures import WWWAuthenticate
 
-from kundo.platform.security import csrf
+from kundo.platform.api_pagination import PageArgsSchema, paginate
+from kundo.platform.api_schemas import ProblemSchema
+from kundo.platform.security import csrf, limiter
 from kundo.tenants.models import Role
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+DEFAULT_API_RATE_LIMIT = "600 per minute"
+
+#: Scopes nest: a token with `write` may also read, one with `admin` may do anything.
+SCOPE_RANKS = {"read": 1, "write": 2, "admin": 3}
 
 
 class KundoApi(Api):
-    """flask-smorest's Api with Kundo's one error format (problem+json)."""
+    """flask-smorest's Api with Kundo's one error format (problem+json) in code and docs."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error):
+        # flask-smorest registers this for every HTTPException of the app, replacing
+        # Kundo's handler; delegating keeps a single error format.
         from kundo.platform.errors import handle_http_error
 
         return handle_http_error(error)
 
-
-api = KundoApi()
-
-
-class CursorError(ValueError):
-    pass
-
-
-def encode_cursor(values: list) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> list:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, json.JSONDecodeError) as error:
-        raise CursorError("The cursor is not valid; start again without it.") from error
-    if not isinstance(values, list):
-        raise CursorError("The cursor is not valid; start again without it.")
-    return values
+    def _register_responses(self):
+        """Document every error response as problem+json instead of smorest's own format."""
+        problem = {"content": {PROBLEM_CONTENT_TYPE: {"schema": self.ERROR_SCHEMA}}}
+        for status in HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response.update(problem)
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            self.DEFAULT_ERROR_RESPONSE_NAME, {"description": "An error, as RFC 9457 problem details", **problem},
+            lazy=True,
+        )
 
 
-class PageArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
-                           metadata={"description": "Items per page (1–200)."})
-    cursor = fields.String(load_default=None, metadata={"description": "`next_cursor` of the previous page."})
+def _api_rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT", DEFAULT_API_RATE_LIMIT)
 
 
-def paginate(query, *, key_columns, limit: int, cursor: str | None, session):
-    """Keyset pagination over `key_columns` (ascending, unique together).
+def _api_rate_key() -> str:
+    """One bucket per token (by its public prefix), else per client address."""
+    parts = _bearer_value().split("_", 2)
+    if len(parts) == 3 and parts[0] == "kundo" and parts[1]:
+        return f"api-token:{parts[1]}"
+    return f"api-addr:{request.remote_addr}"
 
-    Returns (items, next_cursor). Cursors are opaque to clients and survive inserts,
-    unlike offsets.
-    """
-    from sqlalchemy import tuple_
 
-    if cursor:
-        try:
-            values = decode_cursor(cursor)
-        except CursorError as error:
-            abort(400, description=str(error))
-        if len(values) != len(key_columns):
-            abort(400, description="The cursor is not valid; start again without it.")
-        query = query.where(tuple_(*key_columns) > tuple_(*values))
-    rows = session.scalars(query.order_by(*key_columns).limit(limit + 1)).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor([getattr(last, column.key) for column in key_columns])
-    return rows, next_cursor
+#: One limit shared by every API blueprint; created once so registering the same
+#: blueprints in a second app (tests) does not add the limit twice.
+_shared_api_limit = limiter.shared_limit(
+    _api_rate_limit, scope="api", key_func=_api_rate_key,
+    error_message="Too many API requests. Wait until the time in Retry-After and try again.",
+)
+
+
+def _bearer_value() -> str:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _unauthorized(detail: str):
+    abort(401, description=detail,
+          www_authenticate=WWWAuthenticate("bearer", {"realm": "Kundo API"}))
 
 
 def token_required(scope: str = "read", role: Role | str = Role.MEMBER):
-    """Authenticate the bearer token and check its scope and the member's role."""
+    """Authenticate the bearer token, then check its scope and the member's role.
+
+    Adds the requirement to the route's OpenAPI description, so the docs say what a
+    token needs.
+    """
     needed_role = Role(role)
+    needed_rank = SCOPE_RANKS[scope]
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             _authenticate_bearer()
-            token = g.api_token
-            if scope not in token.scopes and "admin" not in token.scopes:
+            token_rank = max((SCOPE_RANKS.get(s, 0) for s in g.api_token.scopes), default=0)
+            if token_rank < needed_rank:
                 abort(403, description=f"This token lacks the `{scope}` scope. Create a token with it.")
             if not Role(g.membership.role).at_least(needed_role):
                 abort(403, description=f"This needs the {needed_role.value} role in the workspace.")
             return view(*args, **kwargs)
 
+        needs = f"Needs a token with the `{scope}` scope"
+        if needed_role != Role.MEMBER:
+            needs += f" and the {needed_role.value} role (or higher) in the workspace"
+        wrapper.__doc__ = f"{(view.__doc__ or '').strip()}\n\n{needs}."
         return wrapper
 
     return decorator
@@ -109,34 +119,42 @@ def _authenticate_bearer() -> None:
     from kundo.tenants.models import Tenant
     from kundo.tenants.resolution import ensure_tenant_usable
 
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        abort(401, description="Send a personal API token as `Authorization: Bearer <token>`.")
-    token = authenticate_api_token(header[len("Bearer "):].strip())
+    raw = _bearer_value()
+    if not raw:
+        _unauthorized("Send a personal API token as `Authorization: Bearer <token>`.")
+    token = authenticate_api_token(raw)
     if token is None:
-        abort(401, description="The API token is unknown or revoked.")
+        _unauthorized("The API token is unknown or revoked. Create a new one under Account → API tokens.")
     host_tenant = g.get("tenant")
     if host_tenant is not None and host_tenant.id != token.tenant_id:
-        abort(404, description="No such workspace for this token.")
+        # Not 403: a token must not even learn that another workspace exists here.
+        abort(404, description="No such workspace for this token. Use the token on its own workspace's address.")
     tenant = host_tenant or db.session.get(Tenant, token.tenant_id)
     ensure_tenant_usable(tenant)
     membership = load_membership(tenant.id, token.user_id)
     if membership is None:
-        abort(401, description="The token's user is no longer a member of this workspace.")
+        _unauthorized("The token's user is no longer a member of this workspace.")
     db.session.commit()  # persists last_used_at
     g.tenant, g.user, g.membership, g.api_token = tenant, token.user, membership, token
 
 
-def init_app(app: Flask) -> None:
-    api.init_app(app)
+def init_app(app: Flask) -> KundoApi:
+    """Create this app's Api (one per app: flask-smorest keeps the app and spec on it)."""
+    api = KundoApi(app)
     from kundo.platform.api_resources import blueprints
 
     for blueprint in blueprints():
+        # The API is token-authenticated; CSRF protects cookie-authenticated forms only.
         csrf.exempt(blueprint)
+        _shared_api_limit(blueprint)
         api.register_blueprint(blueprint)
-    # The API is token-authenticated; CSRF protects cookie-authenticated forms only.
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer",
+                   "description": "A personal API token `kundo_<prefix>_<secret>` (Account → API tokens)."},
+    )
     api.spec.options["security"] = [{"bearer": []}]
+    app.extensions["kundo.api"] = api
+    return api
 
 
-__all__ = ["api", "SmorestBlueprint", "PageArgsSchema", "paginate", "token_required"]
+__all__ = ["KundoApi", "PageArgsSchema", "init_app", "paginate", "token_required"]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger("kundo.errors")
+
+#: Headers an HTTPException may carry that the answer must keep (Allow on 405,
+#: WWW-Authenticate on 401, Retry-After on 429 and 503).
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 
 
 def wants_problem_json() -> bool:
@@ -28,13 +32,42 @@ def problem_response(status: int, title: str, detail: str | None = None, **extra
 
 
 class Problem(HTTPException):
-    """Raise from services or views to answer with a specific status and message."""
+    """Raise from services or views to answer with a specific status and message.
+
+    `errors` ({field: [message, ...]}) points a client at the fields to fix.
+    """
 
     def __init__(self, status: int, detail: str, title: str | None = None, **extra):
         super().__init__(description=detail)
         self.code = status
         self.title = title
         self.extra = extra
+
+
+def describe_invalid_request(messages: dict) -> tuple[str, dict]:
+    """(detail, errors per field) from webargs' {location: {field: [msg]}} messages.
+
+    Clients fix fields, not locations, so the location level is dropped unless two
+    locations name the same field. Messages about the whole body (not valid JSON, not
+    an object) become the detail, since no field is to blame.
+    """
+    errors: dict = {}
+    general: list[str] = []
+    for location, found in messages.items():
+        if not isinstance(found, dict):
+            general.extend(found if isinstance(found, list) else [str(found)])
+            continue
+        for field, field_messages in found.items():
+            if field == "_schema":
+                general.extend(field_messages if isinstance(field_messages, list) else [str(field_messages)])
+                continue
+            key = field if field not in errors else f"{location}.{field}"
+            errors[key] = field_messages
+    if general:
+        detail = " ".join(general) + " Send a JSON object with the fields this operation documents."
+    else:
+        detail = f"Check the field{'s' if len(errors) > 1 else ''} {', '.join(map(str, errors))}: see `errors`."
+    return detail, errors
 
 
 def handle_http_error(error: HTTPException):
@@ -45,22 +78,19 @@ def handle_http_error(error: HTTPException):
     # flask-smorest/webargs put validation messages on `data`.
     data = getattr(error, "data", None) or {}
     if isinstance(data, dict) and data.get("messages"):
-        extra["errors"] = data["messages"]
-        detail = "The request has invalid fields; see `errors` for each one."
+        detail, errors = describe_invalid_request(data["messages"])
+        if errors:
+            extra["errors"] = errors
     if wants_problem_json():
         response = problem_response(status, title, detail, **extra)
     else:
-        response = (
-            render_template("errors/error.html", status=status, title=title,
-                            # Werkzeug's stock descriptions are English only; the page translates per status.
-                            detail=None if detail == type(error).description else detail),
-            status,
-        )
-    if status == 429:
-        # Flask-Limiter passes its headers through the exception's response.
-        retry = getattr(error, "retry_after", None)
-        if retry and not isinstance(response, tuple):
-            response.headers["Retry-After"] = str(retry)
+        # Werkzeug's stock descriptions are English only; the page has translated ones per status.
+        own_detail = None if detail == type(error).description else detail
+        response = make_response(
+            render_template("errors/error.html", status=status, title=title, detail=own_detail), status)
+    for name, value in error.get_headers():
+        if name in _KEPT_HEADERS:
+            response.headers[name] = value
     return response
 
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kundo.platform.db import db
+from kundo.platform.errors import Problem
 from kundo.tenants.models import Tenant, TenantStatus
 from kundo.tenants.session import TenantScope, TenantSession, open_tenant_session
 from kundo.tenants.slugs import SLUG_PATTERN
@@ -43,11 +44,12 @@ def find_tenant(slug: str) -> Tenant | None:
 
 
 def ensure_tenant_usable(tenant: Tenant) -> None:
+    """Refuse a suspended workspace with 403, saying who can lift the suspension."""
     if tenant.status == TenantStatus.SUSPENDED:
-        abort(403, description=_(
+        raise Problem(403, _(
             "The workspace “%(name)s” is suspended. Its owner can contact Kundo support to reactivate it.",
             name=tenant.name,
-        ))
+        ), title=_("Workspace suspended"))
 
 
 def current_tenant() -> Tenant | None:

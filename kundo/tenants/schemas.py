@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kundo.platform.api import PageArgsSchema
+from marshmallow import Schema, ValidationError, fields, validate
 
-ROLES = ("owner", "admin", "member")
+from kundo.platform.api_pagination import PageArgsSchema
+from kundo.tenants.models import Role, TenantStatus
+
+ROLES = tuple(role.value for role in Role)
+
+
+def _known_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValidationError("Use an IANA time zone such as Europe/Berlin.") from error
 
 
 class WorkspaceSchema(Schema):
     id = fields.Integer(dump_only=True)
     slug = fields.String(dump_only=True)
     name = fields.String(dump_only=True)
-    status = fields.Function(lambda t: t.status.value, dump_only=True)
+    status = fields.Enum(TenantStatus, by_value=True, dump_only=True)
     locale = fields.String(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
-    url = fields.String(dump_only=True)
+    url = fields.String(dump_only=True, metadata={"description": "The workspace's own address."})
     company_name = fields.String(dump_only=True)
     address = fields.String(dump_only=True, allow_none=True)
     currency = fields.String(dump_only=True)
@@ -24,24 +34,26 @@ class WorkspaceSchema(Schema):
 
 
 class WorkspacePatchSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=200))
+    name = fields.String(validate=validate.Length(min=1, max=200),
+                         metadata={"description": "Also becomes the company name on documents."})
     locale = fields.String(validate=validate.OneOf(("en", "de")))
     address = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
-    timezone = fields.String(validate=validate.Length(min=1, max=64))
+    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a three-letter ISO code like EUR."))
+    timezone = fields.String(validate=[validate.Length(min=1, max=64), _known_timezone])
 
 
 class MemberSchema(Schema):
     user_id = fields.Integer(dump_only=True)
-    name = fields.Function(lambda m: m.user.name, dump_only=True)
-    email = fields.Function(lambda m: m.user.email, dump_only=True)
-    role = fields.Function(lambda m: m.role.value, dump_only=True)
+    name = fields.String(attribute="user.name", dump_only=True)
+    email = fields.String(attribute="user.email", dump_only=True)
+    role = fields.Enum(Role, by_value=True, dump_only=True)
     joined_at = fields.DateTime(attribute="created_at", dump_only=True)
 
 
 class MemberPageSchema(Schema):
     items = fields.List(fields.Nested(MemberSchema))
-    next_cursor = fields.String(allow_none=True)
+    next_cursor = fields.String(allow_none=True,
+                                metadata={"description": "Pass as `cursor` for the next page; null on the last."})
 
 
 class MemberQueryArgsSchema(PageArgsSchema):
@@ -60,6 +72,6 @@ class InvitationCreateSchema(Schema):
 class InvitationSchema(Schema):
     id = fields.Integer(dump_only=True)
     email = fields.String(dump_only=True)
-    role = fields.Function(lambda i: i.role.value, dump_only=True)
+    role = fields.Enum(Role, by_value=True, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     expires_at = fields.DateTime(dump_only=True)
