@@ -8,7 +8,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -16,6 +16,15 @@ from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@limiter.request_filter
+def _limits_off_for_this_app() -> bool:
+    # Flask-Limiter keeps its on/off switch on the shared `limiter` object, so the last
+    # app to start would decide for every app in the process (tests build several).
+    # The limiter itself therefore stays on, and each app's own setting is read here.
+    return not current_app.config.get("KUNDO_RATELIMIT_ENABLED", True)
+
 _hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 10
@@ -74,6 +83,8 @@ def secrets_equal(a: str, b: str) -> bool:
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.config["KUNDO_RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
+    app.config["RATELIMIT_ENABLED"] = True  # see _limits_off_for_this_app
     limiter.init_app(app)
 
     @app.after_request
