@@ -50,6 +50,8 @@ class Settings:
     db_conn_max_uses: int = 500
     log_json: bool = True
     testing: bool = False
+    #: argon2 cost profile (kundo.platform.security); test suites pass "fast".
+    argon2_profile: str = "standard"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -87,6 +89,10 @@ class Settings:
             )
         if self.production and len(self.secret_key) < 32:
             raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+        if self.argon2_profile not in ("standard", "fast"):
+            raise ConfigError(f"Unknown argon2 profile {self.argon2_profile!r}: use 'standard' or 'fast'.")
+        if self.production and self.argon2_profile != "standard":
+            raise ConfigError("KUNDO_ENV=production hashes passwords with the 'standard' argon2 profile only.")
         sqlalchemy_url(self.database_url)
 
     @property

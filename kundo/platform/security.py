@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cached_property
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,7 +26,6 @@ def _limits_off_for_this_app() -> bool:
     # The limiter itself therefore stays on, and each app's own setting is read here.
     return not current_app.config.get("KUNDO_RATELIMIT_ENABLED", True)
 
-_hasher = PasswordHasher()
 
 MIN_PASSWORD_LENGTH = 10
 _COMMON_PASSWORDS = frozenset(
@@ -49,23 +49,48 @@ def check_password_strength(password: str, *, email: str = "", name: str = "") -
         raise WeakPassword(_("The password must not contain your e-mail address."))
 
 
+#: argon2 cost profiles. "standard" is argon2-cffi's default (RFC 9106 low-memory:
+#: 3 passes over 64 MiB, ~0.1 s). "fast" is for test suites, which hash thousands of
+#: passwords; production refuses it (Settings.validate).
+PASSWORD_HASHING_PROFILES = {
+    "standard": {},
+    "fast": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+}
+
+
+class PasswordHashing:
+    """One app's argon2 hasher, and a dummy hash of the same cost for unknown accounts."""
+
+    def __init__(self, profile: str):
+        self.hasher = PasswordHasher(**PASSWORD_HASHING_PROFILES[profile])
+
+    @cached_property
+    def dummy_hash(self) -> str:
+        return self.hasher.hash("kundo-timing-equaliser")
+
+
+def _hashing() -> PasswordHashing:
+    return current_app.extensions["kundo_password_hashing"]
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hashing().hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hashing().hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def password_needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hashing().hasher.check_needs_rehash(password_hash)
 
 
-#: Spent on unknown e-mail addresses so login timing does not reveal who has an account.
-DUMMY_HASH = _hasher.hash("kundo-timing-equaliser")
+def spend_password_check_time(password: str) -> None:
+    """Spent on unknown e-mail addresses so login timing does not reveal who has an account."""
+    verify_password(_hashing().dummy_hash, password)
 
 
 def new_secret(nbytes: int = 32) -> str:
@@ -82,6 +107,7 @@ def secrets_equal(a: str, b: str) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["kundo_password_hashing"] = PasswordHashing(app.config["KUNDO"].argon2_profile)
     csrf.init_app(app)
     app.config["KUNDO_RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
     app.config["RATELIMIT_ENABLED"] = True  # see _limits_off_for_this_app

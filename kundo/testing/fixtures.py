@@ -30,7 +30,9 @@ def database_url(database_admin_url):
 def make_settings(database_url: str, **overrides):
     from kundo.platform.config import Settings
 
-    values = {"domain": TEST_DOMAIN, "testing": True, "ratelimit_enabled": False, "log_json": False}
+    # "fast" argon2: a suite hashes thousands of passwords; at the standard cost that is minutes.
+    values = {"domain": TEST_DOMAIN, "testing": True, "ratelimit_enabled": False, "log_json": False,
+              "argon2_profile": "fast"}
     values.update(overrides)
     return Settings.from_env({}, database_url=database_url, **values)
 

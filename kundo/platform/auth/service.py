@@ -17,13 +17,13 @@ from kundo.platform.audit.service import record_audit
 from kundo.platform.auth.models import ApiToken, OneTimeToken, User
 from kundo.platform.db import db, utcnow
 from kundo.platform.security import (
-    DUMMY_HASH,
     check_password_strength,
     hash_password,
     hash_secret,
     new_secret,
     password_needs_rehash,
     secrets_equal,
+    spend_password_check_time,
     verify_password,
 )
 
@@ -70,7 +70,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The user for these credentials, or None; takes the same time either way."""
     user = find_user_by_email(email)
     if user is None:
-        verify_password(DUMMY_HASH, password)
+        spend_password_check_time(password)
         return None
     if not verify_password(user.password_hash, password):
         return None
