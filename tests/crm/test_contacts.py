@@ -1,0 +1,224 @@
+"""The contacts service against real PostgreSQL: e-mails, phones, lifecycle, tags, consent, delete."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from kundo.crm.companies.service import create_company
+from kundo.crm.contacts import service
+from kundo.crm.contacts.errors import ContactError, ContactNotFound, DuplicateEmailError
+from kundo.crm.contacts.models import Contact, ContactEmail
+from kundo.crm.properties.models import PropertyDefinition
+from kundo.crm.properties.service import PropertyValidationError
+from kundo.crm.tasks.models import Task, TaskLink
+from kundo.crm.timeline.models import Activity, ActivityLink
+from kundo.platform.db import db
+from kundo.platform.events import OutboxEvent
+from kundo.tenants.models import Tenant
+from kundo.tenants.session import TenantScope, open_tenant_session
+
+
+@pytest.fixture
+def tdb(app_ctx, make_workspace):
+    """A tenant session of a fresh workspace; the test commits when it needs to."""
+    workspace = make_workspace()
+    session = open_tenant_session(TenantScope.of(db.session.get(Tenant, workspace.tenant_id)))
+    yield session
+    session.rollback()
+    session.close()
+
+
+def events(session, event_type):
+    return session.scalars(select(OutboxEvent).where(OutboxEvent.type == event_type).order_by(OutboxEvent.id)).all()
+
+
+def define(session, key, type_, **extra):
+    session.add(PropertyDefinition(object_type="contact", key=key, label=key.title(), type=type_, **extra))
+    session.flush()
+
+
+def test_create_contact_stores_every_field_and_announces_it(tdb):
+    define(tdb, "budget", "number")
+    company = create_company(tdb, name="Acme GmbH", domain="acme.de")
+    contact = service.create_contact(
+        tdb, first_name=" Ada ", last_name="Lovelace", emails=["Ada@Acme.DE", "ada@private.example"],
+        phones=["+49 30 1234-567", "0171 / 555 12 12"], job_title="CTO", owner_id=7, company_id=company.id,
+        lifecycle_stage="lead", lead_status="new", source="api", tags=["vip", " VIP ", "berlin"],
+        custom={"budget": "12500,50"}, actor_id=7,
+    )
+    tdb.commit()
+    tdb.expire_all()
+    stored = tdb.get(Contact, contact.id)
+    assert (stored.first_name, stored.last_name, stored.job_title) == ("Ada", "Lovelace", "CTO")
+    assert [(row.email, row.is_primary) for row in stored.emails] == [("Ada@acme.de", True),
+                                                                      ("ada@private.example", False)]
+    assert stored.phones == ["+49 30 1234-567", "0171 / 555 12 12"]
+    assert stored.phone_digits == "49301234567 01715551212"
+    assert stored.tags == ["vip", "berlin"]
+    assert stored.custom == {"budget": 12500.5}
+    assert stored.primary_company_id == company.id
+    assert list(stored.lifecycle_dates) == ["lead"]
+    assert datetime.fromisoformat(stored.lifecycle_dates["lead"]) > datetime.now(UTC) - timedelta(minutes=1)
+    [created] = events(tdb, "contact.created")
+    assert (created.object_id, created.actor_id) == (contact.id, 7)
+    assert created.payload["email"] == "Ada@acme.de" and created.payload["primary_company_id"] == company.id
+    [stage] = events(tdb, "lifecycle_stage.changed")
+    assert stage.payload == {"from": None, "to": "lead"}
+
+
+def test_an_email_belongs_to_one_contact_whatever_its_case(tdb):
+    first = service.create_contact(tdb, first_name="Grace", last_name="Hopper", emails=["grace@navy.example"])
+    with pytest.raises(DuplicateEmailError) as refused:
+        service.create_contact(tdb, emails=["GRACE@Navy.example"])
+    assert refused.value.contact_id == first.id
+    assert "grace@navy.example" in str(refused.value) and "Grace Hopper" in str(refused.value)
+    assert str(first.id) in str(refused.value)
+    assert tdb.scalar(select(func.count()).select_from(Contact)) == 1
+
+
+@pytest.mark.parametrize(("field", "value", "named"), [
+    ("emails", ["not-an-address"], "emails"),
+    ("emails", ["two@@example.com"], "emails"),
+    ("phones", ["call me maybe"], "phones"),
+    ("lifecycle_stage", "prospect", "lifecycle_stage"),
+    ("first_name", "x" * 201, "first_name"),
+    ("tags", ["t" * 61], "tags"),
+])
+def test_bad_input_is_refused_naming_the_field(tdb, field, value, named):
+    with pytest.raises(ContactError) as refused:
+        service.create_contact(tdb, **{field: value})
+    assert refused.value.field == named
+    assert tdb.scalar(select(func.count()).select_from(Contact)) == 0
+
+
+def test_custom_values_go_through_the_property_definitions(tdb):
+    define(tdb, "size", "enum", options=[{"value": "s", "label": "S"}, {"value": "l", "label": "L"}])
+    define(tdb, "region", "text", required=True)
+    with pytest.raises(PropertyValidationError) as refused:
+        service.create_contact(tdb, custom={"size": "xl", "colour": "red"})
+    assert set(refused.value.errors) == {"size", "colour", "region"}
+    contact = service.create_contact(tdb, custom={"size": "s", "region": "Nord"})
+    service.update_contact(tdb, contact, custom={"size": None})
+    assert contact.custom == {"region": "Nord"}
+    with pytest.raises(PropertyValidationError) as refused:
+        service.update_contact(tdb, contact, custom={"region": ""})
+    assert refused.value.errors == {"region": "This property is required."}
+
+
+def test_update_changes_only_the_given_fields_and_says_what_changed(tdb):
+    contact = service.create_contact(tdb, first_name="Ada", last_name="Byron", phones=["030 1"], job_title="CTO")
+    service.update_contact(tdb, contact.id, last_name="Lovelace", phones=["+44 20 7946 0000"], owner_id=3,
+                           actor_id=3)
+    assert (contact.first_name, contact.last_name, contact.job_title) == ("Ada", "Lovelace", "CTO")
+    assert contact.phone_digits == "442079460000"
+    [updated] = events(tdb, "contact.updated")
+    assert updated.payload["changes"] == {
+        "last_name": {"from": "Byron", "to": "Lovelace"},
+        "phones": {"from": ["030 1"], "to": ["+44 20 7946 0000"]},
+        "owner_id": {"from": None, "to": 3},
+    }
+    service.update_contact(tdb, contact, first_name="Ada")
+    assert len(events(tdb, "contact.updated")) == 1  # nothing changed, nothing announced
+    with pytest.raises(TypeError):
+        service.update_contact(tdb, contact, emails=["x@example.com"])
+    with pytest.raises(ContactNotFound):
+        service.update_contact(tdb, 999_999, first_name="Nobody")
+
+
+def test_lifecycle_dates_remember_when_each_stage_was_first_reached(tdb):
+    contact = service.create_contact(tdb, lifecycle_stage="subscriber")
+    service.set_lifecycle_stage(tdb, contact, "lead")
+    first_lead = contact.lifecycle_dates["lead"]
+    service.set_lifecycle_stage(tdb, contact, "customer")
+    service.set_lifecycle_stage(tdb, contact, "lead")
+    assert contact.lifecycle_stage == "lead"
+    assert contact.lifecycle_dates["lead"] == first_lead
+    assert set(contact.lifecycle_dates) == {"subscriber", "lead", "customer"}
+    moves = [(event.payload["from"], event.payload["to"]) for event in events(tdb, "lifecycle_stage.changed")]
+    assert moves == [(None, "subscriber"), ("subscriber", "lead"), ("lead", "customer"), ("customer", "lead")]
+    tdb.commit()
+    tdb.expire_all()
+    assert set(tdb.get(Contact, contact.id).lifecycle_dates) == {"subscriber", "lead", "customer"}
+
+
+def test_emails_can_be_added_removed_and_made_primary(tdb):
+    contact = service.create_contact(tdb, emails=["one@example.com"])
+    other = service.create_contact(tdb, emails=["taken@example.com"])
+    service.add_email(tdb, contact, "two@example.com")
+    assert [(row.email, row.is_primary) for row in contact.emails] == [("one@example.com", True),
+                                                                       ("two@example.com", False)]
+    service.add_email(tdb, contact, "TWO@example.com", primary=True)
+    assert [(row.email, row.is_primary) for row in contact.emails] == [("two@example.com", True),
+                                                                       ("one@example.com", False)]
+    with pytest.raises(DuplicateEmailError) as refused:
+        service.add_email(tdb, contact, "Taken@Example.com")
+    assert refused.value.contact_id == other.id
+    service.remove_email(tdb, contact, "two@example.com")
+    assert [(row.email, row.is_primary) for row in contact.emails] == [("one@example.com", True)]
+    with pytest.raises(ContactError):
+        service.remove_email(tdb, contact, "taken@example.com")
+    tdb.commit()
+    assert tdb.scalar(select(func.count()).select_from(ContactEmail).where(ContactEmail.is_primary)) == 2
+
+
+def test_tags_are_added_and_removed_without_case_repeats(tdb):
+    contact = service.create_contact(tdb, tags=["Partner"])
+    service.add_tags(tdb, contact, ["partner", "Messe 2026", ""])
+    assert contact.tags == ["Partner", "Messe 2026"]
+    service.remove_tags(tdb, contact, ["PARTNER"])
+    assert contact.tags == ["Messe 2026"]
+
+
+def test_consent_decisions_are_kept_as_history_in_the_timeline(tdb):
+    contact = service.create_contact(tdb, emails=["gdpr@example.com"],
+                                     consent={"status": "granted", "source": "Newsletter form on /blog"})
+    with pytest.raises(ContactError) as refused:
+        service.set_consent(tdb, contact, "withdrawn", source="")
+    assert refused.value.field == "consent.source"
+    with pytest.raises(ContactError):
+        service.set_consent(tdb, contact, "maybe", source="phone")
+    with pytest.raises(ContactError):
+        service.set_consent(tdb, contact, "granted", source="phone", at=datetime.now(UTC) + timedelta(days=2))
+    withdrawn_at = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    service.set_consent(tdb, contact, "withdrawn", source="Unsubscribe link in mailing 42", at=withdrawn_at,
+                        actor_id=5)
+    assert (contact.consent_status, contact.consent_at, contact.consent_source) == (
+        "withdrawn", withdrawn_at, "Unsubscribe link in mailing 42")
+    history = tdb.scalars(select(Activity).join(ActivityLink).where(
+        ActivityLink.object_type == "contact", ActivityLink.object_id == contact.id).order_by(Activity.id)).all()
+    assert [(a.type, a.payload["status"], a.payload["previous"], a.payload["source"]) for a in history] == [
+        ("system", "granted", "unknown", "Newsletter form on /blog"),
+        ("system", "withdrawn", "granted", "Unsubscribe link in mailing 42"),
+    ]
+    assert history[1].occurred_at == withdrawn_at and history[1].actor_id == 5
+    [changed] = events(tdb, "contact.updated")
+    assert changed.payload["changes"] == {"consent_status": {"from": "granted", "to": "withdrawn"}}
+
+
+def test_delete_contact_frees_its_email_and_drops_what_only_it_had(tdb):
+    company = create_company(tdb, name="Shared AG")
+    contact = service.create_contact(tdb, emails=["leaving@example.com"], company_id=company.id)
+    own = Activity(type="note", subject="only about the contact",
+                   links=[ActivityLink(object_type="contact", object_id=contact.id)])
+    shared = Activity(type="note", subject="also about the company",
+                      links=[ActivityLink(object_type="contact", object_id=contact.id),
+                             ActivityLink(object_type="company", object_id=company.id)])
+    task = Task(title="Call back", links=[TaskLink(object_type="contact", object_id=contact.id)])
+    tdb.add_all([own, shared, task])
+    tdb.flush()
+    own_id, shared_id, task_id, contact_id = own.id, shared.id, task.id, contact.id
+    service.delete_contact(tdb, contact, actor_id=1)
+    tdb.commit()
+    tdb.expire_all()
+    assert tdb.get(Contact, contact_id) is None
+    assert tdb.get(Activity, own_id) is None
+    assert [(link.object_type, link.object_id) for link in tdb.get(Activity, shared_id).links] == [
+        ("company", company.id)]
+    assert tdb.get(Task, task_id).links == []
+    [deleted] = events(tdb, "contact.deleted")
+    assert deleted.object_id == contact_id and deleted.payload["email"] == "leaving@example.com"
+    again = service.create_contact(tdb, emails=["Leaving@example.com"])
+    assert again.id != contact_id
