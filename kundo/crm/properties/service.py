@@ -12,13 +12,23 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import String, bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kundo.crm.companies.models import Company
+from kundo.crm.contacts.models import Contact
 from kundo.crm.properties.models import PropertyDefinition, PropertyType
 
 OBJECT_TYPES = ("contact", "company")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+
+
+#: Where each object type keeps its values.
+VALUE_MODELS = {"contact": Contact, "company": Company}
+#: What a definition may change after creation; key and type stay, since stored values depend on them.
+CHANGEABLE = frozenset({"label", "options", "required", "position"})
 
 
 class PropertyValidationError(ValueError):
@@ -106,12 +116,16 @@ def validate_custom_values(
     *,
     existing: dict | None = None,
     definitions: dict[str, PropertyDefinition] | None = None,
+    check_required: bool = True,
 ) -> dict:
     """Merge `values` into `existing` after checking each against its definition.
 
     Unknown keys, wrong types and missing required values are all reported at once,
     keyed by property, so an API client or a form can show every problem together.
     `definitions` can be passed in by callers validating many rows (the import).
+    `check_required=False` is for records made by machines (the matcher creating a
+    contact from an inbound e-mail): a required property is a rule for people
+    entering data, not a reason to lose the e-mail.
     """
     definitions = definitions if definitions is not None else definitions_for(session, object_type)
     result = dict(existing or {})
@@ -131,7 +145,7 @@ def validate_custom_values(
         else:
             result[key] = coerced
     for key, definition in definitions.items():
-        if definition.required and result.get(key) is None and key not in errors:
+        if check_required and definition.required and result.get(key) is None and key not in errors:
             errors[key] = "This property is required."
     if errors:
         raise PropertyValidationError(errors)
@@ -153,3 +167,118 @@ def validate_definition(object_type: str, key: str, label: str, type_: str, opti
         errors["options"] = "A choice property needs at least one option."
     if errors:
         raise PropertyValidationError(errors)
+
+
+class PropertyNotFound(LookupError):
+    def __init__(self, object_type: str, key: str):
+        super().__init__(_("There is no %(type)s property “%(key)s”. Check the key under Settings → Properties.",
+                           type=object_type, key=key))
+
+
+class PropertyInUseError(ValueError):
+    """A change that would leave stored values invalid (an enum option still in use)."""
+
+
+def normalise_options(options) -> list[dict]:
+    """Enum options as [{"value", "label"}]; plain strings are their own label."""
+    result, seen = [], set()
+    for option in options or []:
+        if isinstance(option, str):
+            option = {"value": option, "label": option}
+        if not isinstance(option, dict):
+            raise PropertyValidationError({"options": _("Give each option as a value and a label.")})
+        value = str(option.get("value") or "").strip()
+        label = str(option.get("label") or value).strip()
+        if not value or len(value) > 100 or len(label) > 200:
+            raise PropertyValidationError({"options": _("Each option needs a value of 1–100 characters.")})
+        if value in seen:
+            raise PropertyValidationError({"options": _("The option “%(value)s” is listed twice.", value=value)})
+        seen.add(value)
+        result.append({"value": value, "label": label})
+    return result
+
+
+def get_definition(session: Session, object_type: str, key: str) -> PropertyDefinition:
+    definition = session.scalar(select(PropertyDefinition).where(
+        PropertyDefinition.object_type == object_type, PropertyDefinition.key == key))
+    if definition is None:
+        raise PropertyNotFound(object_type, key)
+    return definition
+
+
+def create_definition(session: Session, object_type: str, *, key: str, label: str, type: str,  # noqa: A002
+                      options=None, required: bool = False, position: int | None = None) -> PropertyDefinition:
+    """Add a custom property; its key is how API clients and imports address the value."""
+    validate_definition(object_type, key, label, type, options)
+    if type != PropertyType.ENUM and options:
+        raise PropertyValidationError({"options": _("Only choice properties have options.")})
+    if position is None:
+        position = (session.scalar(select(func.max(PropertyDefinition.position))
+                                   .where(PropertyDefinition.object_type == object_type)) or 0) + 1
+    definition = PropertyDefinition(object_type=object_type, key=key, label=label.strip(), type=type,
+                                    options=normalise_options(options), required=bool(required), position=position)
+    taken = PropertyValidationError({"key": _("A %(type)s property with the key “%(key)s” exists already. Choose "
+                                              "another key.", type=object_type, key=key)})
+    if session.scalar(select(PropertyDefinition.id).where(PropertyDefinition.object_type == object_type,
+                                                          PropertyDefinition.key == key)) is not None:
+        raise taken
+    try:
+        with session.begin_nested():
+            session.add(definition)
+            session.flush()
+    except IntegrityError as error:  # created by a concurrent request since the check
+        raise taken from error
+    return definition
+
+
+def update_definition(session: Session, object_type: str, key: str, **changes) -> PropertyDefinition:
+    """Change label, options, required or position; refuses to drop an option still in use."""
+    unknown = set(changes) - CHANGEABLE
+    if unknown:
+        raise PropertyValidationError({name: _("This cannot be changed; delete the property and create it anew.")
+                                       for name in sorted(unknown)})
+    definition = get_definition(session, object_type, key)
+    if "label" in changes:
+        if not (changes["label"] or "").strip():
+            raise PropertyValidationError({"label": _("Give the property a label.")})
+        definition.label = changes["label"].strip()
+    if "options" in changes:
+        if definition.type != PropertyType.ENUM:
+            raise PropertyValidationError({"options": _("Only choice properties have options.")})
+        options = normalise_options(changes["options"])
+        if not options:
+            raise PropertyValidationError({"options": _("A choice property needs at least one option.")})
+        kept = {option["value"] for option in options}
+        for option in definition.options or []:
+            if option["value"] not in kept and (used := count_values(session, object_type, key, option["value"])):
+                raise PropertyInUseError(_(
+                    "The option “%(value)s” is still set on %(count)s records. Change them first, then remove "
+                    "the option.", value=option["value"], count=used))
+        definition.options = options
+    if "required" in changes:
+        definition.required = bool(changes["required"])
+    if "position" in changes:
+        definition.position = int(changes["position"])
+    session.flush()
+    return definition
+
+
+def count_values(session: Session, object_type: str, key: str, value=None) -> int:
+    """How many records have a value for `key` (or exactly `value`)."""
+    model = VALUE_MODELS[object_type]
+    condition = model.custom.has_key(key) if value is None else model.custom.contains({key: value})
+    return session.scalar(select(func.count()).select_from(model).where(condition))
+
+
+def delete_definition(session: Session, object_type: str, key: str) -> int:
+    """Remove the property and its value from every record; returns how many records had one."""
+    definition = get_definition(session, object_type, key)
+    model = VALUE_MODELS[object_type]
+    removed = session.execute(
+        update(model).where(model.custom.has_key(key))
+        .values(custom=model.custom.op("-")(bindparam("dropped_key", key, type_=String)))
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    session.delete(definition)
+    session.flush()
+    return removed
