@@ -239,11 +239,12 @@ def unlink_contact(session: Session, contact: Contact | int, company: Company | 
 
 def companies_of_contact(session: Session, contact_id: int) -> list[tuple[Company, ContactCompany]]:
     """The contact's companies, primary first, then in the order they were linked."""
-    return list(session.execute(
+    rows = session.execute(
         select(Company, ContactCompany).join(ContactCompany, ContactCompany.company_id == Company.id)
         .where(ContactCompany.contact_id == contact_id)
         .order_by(ContactCompany.is_primary.desc(), ContactCompany.created_at, Company.id)
-    ).tuples())
+    )
+    return [(company, link) for company, link in rows]
 
 
 def contacts_of_company_query(company_id: int):
