@@ -136,8 +136,8 @@ def _validated(activity_type, occurred_at, subject, body, payload, source, exter
         errors["occurred_at"] = [_("Use a date and time.")]
     if errors:
         raise ActivityValidationError(errors)
-    if occurred_at is not None and occurred_at.tzinfo is None:
-        occurred_at = occurred_at.replace(tzinfo=UTC)
+    if occurred_at is not None:
+        occurred_at = occurred_at.astimezone(UTC) if occurred_at.tzinfo else occurred_at.replace(tzinfo=UTC)
     return {
         "type": ActivityType(activity_type).value, "occurred_at": occurred_at or utcnow(), "subject": subject or None,
         "body": body or None, "payload": clean, "source": source, "external_id": external_id,
