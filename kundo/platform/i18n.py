@@ -21,7 +21,20 @@ def select_locale() -> str:
     user = g.get("user")
     if user is not None and user.locale in SUPPORTED_LOCALES:
         return user.locale
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
+    return browser_locale()
+
+
+def browser_locale() -> str:
+    """The browser's most preferred language that Kundo speaks, by primary tag.
+
+    Not `best_match`: it prefers any exact match over a regional one, so "de-CH, en;q=0.5"
+    would get English.
+    """
+    for value, _quality in request.accept_languages:  # highest quality first
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if primary in SUPPORTED_LOCALES:
+            return primary
+    return "en"
 
 
 def init_i18n(app: Flask) -> None:
