@@ -62,7 +62,11 @@ def login():
         elif tenant is not None and load_membership(tenant.id, user.id) is None:
             error = _("You are not a member of this workspace. Ask one of its admins for an invitation.")
         else:
+            chosen_locale = session.get("locale")
             login_user(user)
+            if chosen_locale:
+                # A language picked on this login page a moment ago is the person's choice.
+                session["locale"] = user.locale = chosen_locale
             record_audit("user.login", tenant_id=tenant.id if tenant else None, actor_user_id=user.id,
                          target=f"user:{user.id}")
             db.session.commit()
