@@ -50,13 +50,13 @@ $(VENDOR)/.copied: package.json package-lock.json
 
 ## translations: compile the German catalogue (.mo files are build output, not in git).
 translations: install
-	$(VENV)/bin/pybabel compile -q -d $(TRANSLATIONS) -f
+	$(VENV)/bin/pybabel -q compile -d $(TRANSLATIONS) -f
 
 ## messages: collect every msgid from templates and Python (nav labels included) into the catalogue.
 messages: install
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -k NavItem:2 --no-location --sort-output \
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k NavItem:2 --no-location --sort-output \
 		--project Kundo --copyright-holder "Kundo" -o $(TRANSLATIONS)/messages.pot .
-	$(VENV)/bin/pybabel update -q -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(VENV)/bin/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
 	@grep -c '^msgid' $(TRANSLATIONS)/messages.pot | xargs echo "msgids:"
 
 ## browser: Debian's Chromium for the browser tests (Playwright drives it; no browser download).
