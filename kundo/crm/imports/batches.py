@@ -1,0 +1,229 @@
+"""One batch of records: read, de-duplicate, validate, then write set-based (or only count, in a dry run).
+
+A contact is a duplicate when its e-mail (case-insensitive) already exists, a company
+when its domain does (or, without a domain, its name). Inside the file the first
+row with an e-mail or domain claims it; later rows with the same one are reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from kundo.crm.imports import writer
+from kundo.crm.imports.rows import ReadRecord, RecordReader
+from kundo.crm.properties.service import PropertyValidationError, validate_custom_values
+
+#: What a row does: created, updated, skipped (a duplicate with on_duplicate=skip) or failed.
+CREATED, UPDATED, SKIPPED, FAILED = "created", "updated", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """A detached copy of a property definition: the run outlives the session that loaded it."""
+
+    key: str
+    label: str
+    type: str
+    options: list
+    required: bool
+
+
+@dataclass
+class RowOutcome:
+    """What the preview shows for one row."""
+
+    row: int
+    action: str
+    values: dict
+    problems: list[str]
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    #: (spreadsheet row, original cells, reasons) of every failed row.
+    failures: list[tuple[int, list[str], list[str]]] = field(default_factory=list)
+    #: De-duplication keys this batch claimed; the runner keeps them once the batch is committed.
+    claims: dict[str, int] = field(default_factory=dict)
+    outcomes: list[RowOutcome] = field(default_factory=list)
+
+
+class ImportJob:
+    """Everything a run needs between batches: the reader, definitions, claims and known companies."""
+
+    def __init__(self, *, run_id: int, object_type: str, headers: list[str], mapping: dict[str, str],
+                 on_duplicate: str, dry_run: bool, definitions: dict, members: dict[str, int] | None = None,
+                 actor_id: int | None = None, keep_outcomes: bool = False):
+        self.run_id = run_id
+        self.object_type = object_type
+        self.on_duplicate = on_duplicate
+        self.dry_run = dry_run
+        self.actor_id = actor_id
+        self.keep_outcomes = keep_outcomes
+        self.reader = RecordReader(object_type, headers, mapping, members=members)
+        self.definitions = {key: PropertySpec(d.key, d.label, d.type, list(d.options or []), d.required)
+                            for key, d in definitions.items()}
+        # A matched record keeps its stored values, so required properties are only enforced on new ones.
+        self.update_definitions = {key: PropertySpec(d.key, d.label, d.type, d.options, False)
+                                   for key, d in self.definitions.items()}
+        #: dedup key (lower e-mail, "d:<domain>", "n:<name>", "#<existing id>") → spreadsheet row that claimed it
+        self.claimed: dict[str, int] = {}
+        #: "d:<domain>" / "n:<lower name>" → company id, filled as batches find or create companies
+        self.company_ids: dict[str, int] = {}
+
+    def claim_earlier_rows(self, records, failed_rows: set[int]) -> None:
+        """Rebuild the claims of rows a crashed run already handled (all but its failed rows)."""
+        for number, cells in records:
+            if number + 2 in failed_rows:
+                continue
+            record = self.reader.read(number, cells)
+            key = _dedup_key(self.object_type, record)
+            if key and not record.errors:
+                self.claimed.setdefault(key, record.row)
+
+
+def import_batch(session: Session, job: ImportJob, records: list[tuple[int, list[str]]]) -> BatchResult:
+    """Import (or, in a dry run, classify) one batch inside the caller's transaction."""
+    read = [job.reader.read(number, cells) for number, cells in records]
+    cur = writer.cursor_of(session)
+    result = BatchResult()
+    existing = _existing_ids(cur, job, read)
+    creates, updates = [], []
+    for record in read:
+        action, values, reasons = _classify(session, job, record, existing, result.claims)
+        if action == FAILED:
+            result.failures.append((record.row, record.cells, reasons))
+        elif action == SKIPPED:
+            result.skipped += 1
+        else:
+            (creates if action == CREATED else updates).append(values)
+        if job.keep_outcomes:
+            result.outcomes.append(RowOutcome(record.row, action, values, reasons))
+    result.created, result.updated = len(creates), len(updates)
+    if not job.dry_run:
+        _write(cur, job, creates, updates)
+    return result
+
+
+def _dedup_key(object_type: str, record: ReadRecord) -> str | None:
+    values = record.values
+    if object_type == "contact":
+        return values.get("email_key")
+    if values.get("domain"):
+        return f"d:{values['domain'].lower()}"
+    return f"n:{values['name'].lower()}" if values.get("name") else None
+
+
+def _existing_ids(cur, job: ImportJob, read: list[ReadRecord]) -> dict[str, int]:
+    """dedup key → id of the stored record it matches."""
+    valid = [record for record in read if not record.errors]
+    if job.object_type == "contact":
+        return writer.contacts_by_email(cur, {record.values["email_key"] for record in valid
+                                              if "email_key" in record.values})
+    domains = {record.values["domain"].lower() for record in valid if record.values.get("domain")}
+    names = {record.values["name"].lower() for record in valid if not record.values.get("domain")}
+    by_domain, by_name = writer.companies_by_domain_or_name(cur, domains, names)
+    return {**{f"d:{domain}": company_id for domain, company_id in by_domain.items()},
+            **{f"n:{name}": company_id for name, company_id in by_name.items() if name in names}}
+
+
+def _classify(session, job: ImportJob, record: ReadRecord, existing: dict[str, int], claims: dict[str, int]):
+    """(action, values to write, reasons) for one record; claims its key unless it fails."""
+    if record.errors:
+        return FAILED, record.values, record.errors
+    key = _dedup_key(job.object_type, record)
+    earlier = job.claimed.get(key) or claims.get(key) if key else None
+    if earlier:
+        return FAILED, record.values, [_duplicate_reason(job.object_type, record, earlier)]
+    existing_id = existing.get(key) if key else None
+    if existing_id is not None:
+        if job.on_duplicate == "skip":
+            claims[key] = record.row
+            return SKIPPED, record.values, []
+        earlier = job.claimed.get(f"#{existing_id}") or claims.get(f"#{existing_id}")
+        if earlier:
+            return FAILED, record.values, [_("Row %(row)s of this file already updates the same record.",
+                                             row=earlier)]
+    definitions = job.definitions if existing_id is None else job.update_definitions
+    try:
+        custom = validate_custom_values(session, job.object_type, record.custom, definitions=definitions)
+    except PropertyValidationError as error:
+        return FAILED, record.values, job.reader.custom_reasons(error.errors)
+    if key:
+        claims[key] = record.row
+    values = {**record.values, "custom": custom}
+    if existing_id is None:
+        return CREATED, values, []
+    claims[f"#{existing_id}"] = record.row
+    values["id"] = existing_id
+    return UPDATED, values, []
+
+
+def _duplicate_reason(object_type: str, record: ReadRecord, earlier: int) -> str:
+    if object_type == "contact":
+        return _("The e-mail %(email)s is already in row %(row)s of this file; only that row is imported.",
+                 email=record.values["email"], row=earlier)
+    if record.values.get("domain"):
+        return _("The domain %(domain)s is already in row %(row)s of this file; only that row is imported.",
+                 domain=record.values["domain"], row=earlier)
+    return _("The company “%(name)s” is already in row %(row)s of this file; only that row is imported.",
+             name=record.values["name"], row=earlier)
+
+
+def _write(cur, job: ImportJob, creates: list[dict], updates: list[dict]) -> None:
+    options = {"run_id": job.run_id, "actor_id": job.actor_id}
+    if job.object_type == "contact":
+        _attach_companies(cur, job, creates + updates)
+        for row, new_id in zip(creates, writer.allocate_ids(cur, "contacts", len(creates)), strict=True):
+            row["id"] = new_id
+        writer.insert_contacts(cur, creates, **options)
+        writer.update_contacts(cur, updates, **options)
+    else:
+        for row, new_id in zip(creates, writer.allocate_ids(cur, "companies", len(creates)), strict=True):
+            row["id"] = new_id
+        writer.insert_companies(cur, creates, **options)
+        writer.update_companies(cur, updates, **options)
+
+
+def _attach_companies(cur, job: ImportJob, rows: list[dict]) -> None:
+    """Set `company_id` on contact rows with a company: matched by domain, then name, else created."""
+    wanted = [row for row in rows if row.get("company")]
+    if not wanted:
+        return
+    known = job.company_ids
+    domains = {row["company"]["domain"] for row in wanted if row["company"].get("domain")} - {
+        key[2:] for key in known if key.startswith("d:")}
+    names = {row["company"]["name"].lower() for row in wanted} - {key[2:] for key in known if key.startswith("n:")}
+    by_domain, by_name = writer.companies_by_domain_or_name(cur, domains, names)
+    known.update({f"d:{domain}": company_id for domain, company_id in by_domain.items()})
+    known.update({f"n:{name}": company_id for name, company_id in by_name.items() if name in names})
+    new_companies: dict[str, dict] = {}
+    for row in wanted:
+        company = row["company"]
+        keys = [f"d:{company['domain']}"] if company.get("domain") else []
+        keys.append(f"n:{company['name'].lower()}")
+        found = next((known[key] for key in keys if key in known), None)
+        if found is not None:
+            row["company_id"] = found
+            continue
+        pending = next((new_companies[key] for key in keys if key in new_companies), None)
+        if pending is None:
+            pending = dict(company)
+            for key in keys:
+                new_companies.setdefault(key, pending)
+        row["pending_company"] = pending
+    fresh = list({id(company): company for company in new_companies.values()}.values())
+    for company, new_id in zip(fresh, writer.allocate_ids(cur, "companies", len(fresh)), strict=True):
+        company["id"] = new_id
+    writer.insert_companies(cur, fresh, run_id=job.run_id, actor_id=job.actor_id)
+    for key, company in new_companies.items():
+        known[key] = company["id"]
+    for row in wanted:
+        pending = row.pop("pending_company", None)
+        if pending is not None:
+            row["company_id"] = pending["id"]

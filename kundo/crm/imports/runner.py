@@ -1,0 +1,264 @@
+"""Running an import: batches that each commit with their progress and error rows, and resuming.
+
+Each batch is one transaction holding its rows, its events, its error-report lines
+and the run's new `processed_rows`. A run that stops — crash, restart, `max_batches`
+— has therefore imported exactly the rows before `processed_rows`, has a report for
+the failed ones, and `resume_import` continues after them (the file is stored on the
+run until it finishes).
+
+Where runs execute is swappable. Until Kundo has a job queue, the web process runs
+them in a background thread (`start_import_in_background`); the API calls
+`launch_import`, which uses `app.extensions["kundo.import_launcher"]` when set. The
+jobs issue registers a dramatiq actor there that calls `execute_import(scope, run_id)`,
+and nothing else changes. A thread dies with its process; such a run stays
+“running” and `kundo crm import-resume` (or `resume_import`) picks it up.
+`run_import` does all steps in the foreground (CLI, benchmarks).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+
+import psycopg
+from flask import Flask
+from flask_babel import force_locale
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from kundo.crm.imports.batches import BatchResult, ImportJob, import_batch
+from kundo.crm.imports.csvfile import DEFAULT_MAX_BYTES, iter_records
+from kundo.crm.imports.models import ImportRun
+from kundo.crm.imports.report import failed_row_numbers, report_header, report_rows
+from kundo.crm.imports.service import (
+    FAILED,
+    QUEUED,
+    RUNNING,
+    ImportRunError,
+    create_import,
+    finish_run,
+    headers_of,
+    ready_to_resume,
+    start_import,
+)
+from kundo.crm.properties.service import definitions_for
+from kundo.platform.db import db, utcnow
+from kundo.tenants.session import TenantScope, open_tenant_session
+
+log = logging.getLogger("kundo.crm.imports")
+
+DEFAULT_BATCH_SIZE = 5000
+#: A batch that collides with a concurrent write (e.g. the same e-mail saved in the UI) is redone.
+_ATTEMPTS = 3
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class RunTakenOver(ImportRunError):
+    """The run is not this worker's to run (not queued, or another worker moved it on)."""
+
+
+def execute_import(scope: TenantScope, run_id: int, *, batch_size: int = DEFAULT_BATCH_SIZE,
+               max_batches: int | None = None, on_progress: ProgressCallback | None = None,
+               members: dict[str, int] | None = None, engine: Engine | None = None) -> ImportRun:
+    """Run a queued import (or continue a resumed one) to its end, or for `max_batches` batches.
+
+    :param members: {e-mail: user id} of the workspace's members for owner columns;
+        loaded from the control plane when omitted.
+    :param on_progress: called with (processed_rows, total_rows) after each commit.
+    Returns the run as committed last. A failure marks the run failed and re-raises.
+    """
+    session = open_tenant_session(scope, engine)
+    try:
+        run = _claim(session, run_id)
+    except BaseException:
+        session.close()
+        raise
+    try:
+        job = _job_for(session, run, members if members is not None else workspace_members(scope.tenant_id))
+        processed, batches = run.processed_rows, 0
+        records = iter_records(run.content, run.encoding, run.delimiter, start=processed)
+        while max_batches is None or batches < max_batches:
+            batch = list(itertools.islice(records, batch_size))
+            if not batch:
+                finish_run(run)
+                session.commit()
+                break
+            result = _import_with_retries(session, job, batch)
+            _record_batch(session, run, processed, len(batch), result, job.reader.width)
+            session.commit()
+            job.claimed.update(result.claims)
+            processed += len(batch)
+            batches += 1
+            if on_progress:
+                on_progress(processed, run.total_rows)
+        return _reloaded(session, run_id)
+    except RunTakenOver:
+        session.rollback()
+        raise
+    except Exception as error:
+        session.rollback()
+        _mark_failed(session, run_id, error)
+        raise
+    finally:
+        session.close()
+
+
+def run_import(scope: TenantScope, content: bytes, *, object_type: str = "contact", filename: str = "import.csv",
+               mapping: dict | None = None, on_duplicate: str = "update", dry_run: bool = False,
+               created_by: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES, **options) -> ImportRun:
+    """Upload, start and execute an import in the foreground; `mapping=None` takes the suggestion.
+
+    The CLI and the benchmarks use this; `options` go to `execute_import`.
+    """
+    session = open_tenant_session(scope, options.get("engine"))
+    try:
+        run = create_import(session, object_type=object_type, filename=filename, content=content,
+                            created_by=created_by, max_bytes=max_bytes)
+        start_import(session, run, mapping=run.mapping if mapping is None else mapping,
+                     on_duplicate=on_duplicate, dry_run=dry_run)
+        session.commit()
+        run_id = run.id
+    finally:
+        session.close()
+    return execute_import(scope, run_id, **options)
+
+
+def resume_import(scope: TenantScope, run_id: int, **options) -> ImportRun:
+    """Continue a run that stopped (crashed, interrupted or failed) after its last committed batch."""
+    session = open_tenant_session(scope, options.get("engine"))
+    try:
+        run = session.get(ImportRun, run_id)
+        ready_to_resume(run)
+        run.status, run.error = QUEUED, None
+        session.commit()
+    finally:
+        session.close()
+    return execute_import(scope, run_id, **options)
+
+
+def launch_import(app: Flask, tenant_id: int, run_id: int) -> None:
+    """Hand a queued run to the configured launcher (a background thread until jobs exist)."""
+    launcher = app.extensions.get("kundo.import_launcher", start_import_in_background)
+    launcher(app, tenant_id, run_id)
+
+
+def start_import_in_background(app: Flask, tenant_id: int, run_id: int) -> threading.Thread:
+    """Run the import in a daemon thread with its own app context and tenant session."""
+    thread = threading.Thread(target=_run_in_thread, args=(app, tenant_id, run_id),
+                              name=f"kundo-import-{tenant_id}-{run_id}", daemon=True)
+    app.extensions.setdefault("kundo.import_threads", []).append(thread)
+    thread.start()
+    return thread
+
+
+def wait_for_background_imports(app: Flask, timeout: float = 60) -> None:
+    """Join the import threads this app started (tests, and a clean shutdown)."""
+    threads = app.extensions.get("kundo.import_threads", [])
+    for thread in list(threads):
+        thread.join(timeout)
+        if not thread.is_alive():
+            threads.remove(thread)
+
+
+def workspace_members(tenant_id: int) -> dict[str, int]:
+    """{lower e-mail: user id} of the workspace's members, for owner columns."""
+    from kundo.platform.auth.models import User
+    from kundo.tenants.models import Membership
+
+    rows = db.session.execute(
+        select(func.lower(User.email), User.id).join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == tenant_id))
+    return dict(rows.all())
+
+
+def _run_in_thread(app: Flask, tenant_id: int, run_id: int) -> None:
+    from kundo.tenants.models import Tenant
+
+    with app.app_context():
+        try:
+            tenant = db.session.get(Tenant, tenant_id)
+            scope = TenantScope.of(tenant)
+            with force_locale(tenant.locale or "en"):
+                execute_import(scope, run_id)
+        except Exception:
+            log.exception("import run %s of tenant %s failed", run_id, tenant_id)
+        finally:
+            db.session.remove()
+
+
+def _claim(session, run_id: int) -> ImportRun:
+    """Move a queued run to running; refuse anything else (a second worker, a finished run)."""
+    run = session.scalar(select(ImportRun).where(ImportRun.id == run_id).with_for_update())
+    if run is None:
+        raise ImportRunError(f"There is no import run {run_id}.")
+    if run.status != QUEUED:
+        raise RunTakenOver(f"Import run {run_id} is {run.status}, not queued; start or resume it first.")
+    run.status = RUNNING
+    if run.processed_rows == 0:
+        run.error_report = report_header(headers_of(run), run.delimiter)
+    session.commit()
+    return run
+
+
+def _job_for(session, run: ImportRun, members: dict[str, int]) -> ImportJob:
+    job = ImportJob(run_id=run.id, object_type=run.object_type, headers=headers_of(run), mapping=run.mapping,
+                    on_duplicate=run.on_duplicate, dry_run=run.dry_run,
+                    definitions=definitions_for(session, run.object_type), members=members,
+                    actor_id=run.created_by)
+    if run.processed_rows:
+        earlier = itertools.islice(iter_records(run.content, run.encoding, run.delimiter), run.processed_rows)
+        job.claim_earlier_rows(earlier, failed_row_numbers(run.error_report, run.delimiter))
+    session.commit()
+    return job
+
+
+def _import_with_retries(session, job: ImportJob, batch) -> BatchResult:
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            with session.begin_nested():
+                return import_batch(session, job, batch)
+        except (IntegrityError, psycopg.errors.IntegrityError):
+            job.company_ids.clear()  # may name companies of the rolled-back attempt
+            if attempt == _ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record_batch(session, run: ImportRun, processed: int, size: int, result: BatchResult, width: int) -> None:
+    """Progress, counts and report lines, in the batch's transaction; refuses if another worker moved on."""
+    values = {
+        "processed_rows": ImportRun.processed_rows + size,
+        "created_count": ImportRun.created_count + result.created,
+        "updated_count": ImportRun.updated_count + result.updated,
+        "skipped_count": ImportRun.skipped_count + result.skipped,
+        "failed_count": ImportRun.failed_count + len(result.failures),
+    }
+    if result.failures:
+        chunk = report_rows(result.failures, width, run.delimiter)
+        values["error_report"] = func.coalesce(ImportRun.error_report, "").concat(chunk)
+    moved = session.execute(
+        update(ImportRun)
+        .where(ImportRun.id == run.id, ImportRun.processed_rows == processed, ImportRun.status == RUNNING)
+        .values(**values)
+    ).rowcount
+    if moved != 1:
+        raise RunTakenOver(f"Import run {run.id} was changed by another worker; this one stops.")
+
+
+def _reloaded(session, run_id: int) -> ImportRun:
+    session.expire_all()
+    return session.get(ImportRun, run_id)
+
+
+def _mark_failed(session, run_id: int, error: Exception) -> None:
+    try:
+        session.execute(update(ImportRun).where(ImportRun.id == run_id, ImportRun.status == RUNNING)
+                        .values(status=FAILED, error=str(error)[:2000], finished_at=utcnow()))
+        session.commit()
+    except Exception:  # the database itself may be what failed; the run then stays "running"
+        session.rollback()
+        log.exception("could not mark import run %s failed", run_id)
