@@ -81,7 +81,9 @@ def _first_line(error: BaseException) -> str:
 
 def register_commands(app) -> None:
     """Commands live on the app's CLI group so `flask --app wsgi` finds them too."""
-    for command in (serve, db_group, tenants_group, users_group, mail_group):
+    from kundo.crm.imports.cli import crm_group
+
+    for command in (serve, db_group, tenants_group, users_group, mail_group, crm_group):
         app.cli.add_command(command)
 
 
