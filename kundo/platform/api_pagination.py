@@ -27,6 +27,9 @@ class CursorError(ValueError):
 
 
 class PageArgsSchema(Schema):
+    """Query arguments of a list. Parse with `unknown=RAISE` (webargs ignores unknown
+    query arguments by default), so a misspelt `limt=5` is a 422, not a silent default."""
+
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200),
                            metadata={"description": "Items per page (1–200)."})
     cursor = fields.String(load_default=None, validate=validate.Length(max=1000),

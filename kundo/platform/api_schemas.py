@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 
 class ProblemSchema(Schema):
@@ -17,3 +17,17 @@ class ProblemSchema(Schema):
         metadata={"description": "Messages per invalid field (422 and some 400 responses)."},
     )
     request_id = fields.String(metadata={"description": "Quote it when asking support about this request."})
+
+
+class TrimmedString(fields.String):
+    """A string with surrounding white space removed; with `required_text`, it must
+    keep at least one visible character (documented as a pattern, so clients know)."""
+
+    def __init__(self, *args, required_text: bool = False, **kwargs):
+        validators = list(kwargs.pop("validate", None) or [])
+        if required_text:
+            validators.append(validate.Regexp(r"^\s*\S", error="Enter some text, not only spaces."))
+        super().__init__(*args, validate=validators, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()

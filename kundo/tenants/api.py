@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -75,7 +76,7 @@ class Workspace(MethodView):
 @blueprint.route("/members")
 class Members(MethodView):
     @token_required("read")
-    @blueprint.arguments(MemberQueryArgsSchema, location="query")
+    @blueprint.arguments(MemberQueryArgsSchema, location="query", unknown=RAISE)
     @blueprint.response(200, MemberPageSchema)
     def get(self, args):
         """List the workspace's members, ordered by user id, one page at a time"""

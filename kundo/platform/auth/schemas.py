@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from kundo.platform.api_schemas import TrimmedString
 from kundo.platform.auth.service import API_TOKEN_SCOPES
 from kundo.tenants.models import Role
 
@@ -42,7 +43,7 @@ class ApiTokenSchema(Schema):
 
 
 class ApiTokenCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100),
+    name = TrimmedString(required=True, required_text=True, validate=[validate.Length(min=1, max=100)],
                          metadata={"description": "So you recognise the token later."})
     scopes = fields.List(fields.String(validate=validate.OneOf(API_TOKEN_SCOPES)),
                          load_default=lambda: ["read"], metadata={"description": _SCOPES_HELP})
