@@ -61,3 +61,13 @@ def limit_connection_uses(engine: Engine, max_uses: int) -> None:
             # The documented way to make the pool replace a connection on checkout.
             raise exc.DisconnectionError("connection reached KUNDO_DB_CONN_MAX_USES")
         record.info["kundo_uses"] = uses
+
+
+def violates_unique(error: exc.IntegrityError, constraint: str) -> bool:
+    """Whether `error` is PostgreSQL refusing a duplicate in the unique index `constraint`.
+
+    The up-front "is it taken?" checks cannot see a concurrent transaction; the index
+    can, and this tells a refusal worth explaining from a bug worth a 500.
+    """
+    diag = getattr(error.orig, "diag", None)
+    return getattr(error.orig, "sqlstate", None) == "23505" and getattr(diag, "constraint_name", None) == constraint
