@@ -12,11 +12,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from kundo.platform.audit.service import record_audit
 from kundo.platform.auth.models import User
 from kundo.platform.auth.service import AuthError, create_user, find_user_by_email, issue_one_time_token
-from kundo.platform.db import db, utcnow
+from kundo.platform.db import db, utcnow, violates_unique
 from kundo.platform.mail.service import send_mail
 from kundo.platform.security import WeakPassword, hash_secret, new_secret
 from kundo.tenants.models import Invitation, Membership, Role, Tenant, TenantStatus
@@ -60,7 +61,14 @@ def create_workspace(*, slug: str, name: str, owner: User, locale: str = "en") -
         raise WorkspaceError(str(error), "slug") from error
     if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise WorkspaceError(_("“%(slug)s” is already taken. Try another address.", slug=slug), "slug")
-    tenant = provision_tenant(db.session, slug=slug, name=name[:200], locale=locale, database_name=database_name())
+    try:
+        with db.session.begin_nested():
+            tenant = provision_tenant(db.session, slug=slug, name=name[:200], locale=locale,
+                                      database_name=database_name())
+    except IntegrityError as error:  # a concurrent sign-up took the address after the check above
+        if not violates_unique(error, "uq_tenants_slug"):
+            raise
+        raise WorkspaceError(_("“%(slug)s” is already taken. Try another address.", slug=slug), "slug") from error
     db.session.add(Membership(tenant_id=tenant.id, user_id=owner.id, role=Role.OWNER))
     db.session.flush()
     return tenant

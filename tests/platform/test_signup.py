@@ -7,7 +7,10 @@ PostgreSQL role, no mail. The footprint is counted in the database itself.
 from __future__ import annotations
 
 import html
+import threading
+import time
 import uuid
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -232,3 +235,80 @@ def test_slug_check_answers_an_htmx_fragment(root, make_workspace):
 def test_slug_check_suggests_from_the_company_name(root):
     answer = _check(root, company_name="Müller & Söhne GmbH").get_json()
     assert (answer["slug"], answer["available"]) == ("mueller-soehne-gmbh", True)
+
+
+# ---- two sign-ups at the same moment -----------------------------------------------------------
+
+@contextmanager
+def claimed_elsewhere(app, insert_sql: str, params: dict):
+    """Another transaction inserts a row and commits only once our request waits on it.
+
+    That is the race the form's up-front check cannot see: both sign-ups passed it,
+    and the database's unique index decides.
+    """
+    with app.app_context():
+        engine = db.engine
+    connection = engine.connect()
+    transaction = connection.begin()
+    connection.execute(text(insert_sql), params)
+    backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+    def commit_when_blocking():
+        with engine.connect() as watcher:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                waiting = watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
+                    {"pid": backend}).scalar()
+                if waiting:
+                    break
+                time.sleep(0.01)
+        transaction.commit()
+
+    committer = threading.Thread(target=commit_when_blocking)
+    committer.start()
+    try:
+        yield
+    finally:
+        committer.join()
+        connection.close()
+
+
+def _cleanup(app, sql: str, params: dict) -> None:
+    with app.app_context():
+        db.session.execute(text(sql), params)
+        db.session.commit()
+
+
+def test_a_slug_taken_by_a_concurrent_signup_is_refused_cleanly(app, root, footprint):
+    form = signup_form()
+    insert = ("INSERT INTO control.tenants (id, slug, name, status, schema_name, role_name, locale) "
+              "VALUES (nextval('control.tenants_id_seq'), :slug, 'Other', 'active', :slug, :slug, 'en')")
+    try:
+        with claimed_elsewhere(app, insert, {"slug": form["slug"]}):
+            before = footprint()
+            response = root.submit("/signup", form)
+        assert response.status_code == 400
+        assert f"“{form['slug']}” is already taken. Try another address." in page_text(response)
+        after = footprint()
+        assert {k: after[k] - before[k] for k in after} == {
+            "users": 0, "tenants": 1, "memberships": 0, "mails": 0, "audit": 0, "schemas": 0, "roles": 0}
+    finally:
+        _cleanup(app, "DELETE FROM control.tenants WHERE slug = :slug", {"slug": form["slug"]})
+
+
+def test_an_email_registered_by_a_concurrent_signup_is_refused_cleanly(app, root, footprint):
+    form = signup_form()
+    insert = ("INSERT INTO control.users (email, name, password_hash) "
+              "VALUES (:email, 'Other', 'not-a-hash')")
+    try:
+        with claimed_elsewhere(app, insert, {"email": form["email"].upper()}):
+            before = footprint()
+            response = root.submit("/signup", form)
+        assert response.status_code == 400
+        assert "An account with this e-mail address already exists. Log in instead." in page_text(response)
+        after = footprint()
+        assert {k: after[k] - before[k] for k in after} == {
+            "users": 1, "tenants": 0, "memberships": 0, "mails": 0, "audit": 0, "schemas": 0, "roles": 0}
+    finally:
+        _cleanup(app, "DELETE FROM control.users WHERE email = :email", {"email": form["email"].upper()})

@@ -12,10 +12,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from kundo.platform.audit.service import record_audit
 from kundo.platform.auth.models import ApiToken, OneTimeToken, User
-from kundo.platform.db import db, utcnow
+from kundo.platform.db import db, utcnow, violates_unique
 from kundo.platform.security import (
     check_password_strength,
     hash_password,
@@ -61,8 +62,13 @@ def create_user(*, email: str, name: str, password: str, locale: str | None = No
         raise AuthError(_("An account with this e-mail address already exists. Log in instead."))
     check_password_strength(password, email=email, name=name)
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as error:  # the same address signed up a moment ago
+        if not violates_unique(error, "uq_users_email_lower"):
+            raise
+        raise AuthError(_("An account with this e-mail address already exists. Log in instead.")) from error
     return user
 
 
