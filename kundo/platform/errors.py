@@ -48,8 +48,9 @@ def describe_invalid_request(messages: dict) -> tuple[str, dict]:
     """(detail, errors per field) from webargs' {location: {field: [msg]}} messages.
 
     Clients fix fields, not locations, so the location level is dropped unless two
-    locations name the same field. Messages about the whole body (not valid JSON, not
-    an object) become the detail, since no field is to blame.
+    locations name the same field; nested fields get dotted paths (`scopes.0`).
+    Messages about the whole body (not valid JSON, not an object) become the detail,
+    since no field is to blame.
     """
     errors: dict = {}
     general: list[str] = []
@@ -57,9 +58,9 @@ def describe_invalid_request(messages: dict) -> tuple[str, dict]:
         if not isinstance(found, dict):
             general.extend(found if isinstance(found, list) else [str(found)])
             continue
-        for field, field_messages in found.items():
+        for field, field_messages in _flatten(found):
             if field == "_schema":
-                general.extend(field_messages if isinstance(field_messages, list) else [str(field_messages)])
+                general.extend(field_messages)
                 continue
             key = field if field not in errors else f"{location}.{field}"
             errors[key] = field_messages
@@ -68,6 +69,16 @@ def describe_invalid_request(messages: dict) -> tuple[str, dict]:
     else:
         detail = f"Check the field{'s' if len(errors) > 1 else ''} {', '.join(map(str, errors))}: see `errors`."
     return detail, errors
+
+
+def _flatten(messages: dict, prefix: str = ""):
+    """Yield (dotted field path, [messages]): `{"scopes": {0: [...]}}` → `scopes.0`."""
+    for key, value in messages.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            yield from _flatten(value, path)
+        else:
+            yield path, [str(m) for m in value] if isinstance(value, list) else [str(value)]
 
 
 def handle_http_error(error: HTTPException):
