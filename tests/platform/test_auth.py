@@ -382,6 +382,20 @@ def test_a_refused_new_password_keeps_the_link_usable(app, client, make_workspac
     assert _set_password(client, link).status_code == 302
 
 
+def test_a_non_member_asking_on_a_workspace_host_is_sent_to_the_root_domain(app, client, make_workspace, make_user):
+    ws = make_workspace()
+    _user_id, email = make_user()
+    assert _forgot(HostClient(client, ws.host), email).status_code == 200
+    [mail] = mails_to(app, email)
+    link = link_in(mail, "/password/reset/")
+    assert urlsplit(link).netloc == TEST_DOMAIN
+
+    response = _set_password(client, link)
+
+    assert response.status_code == 302 and response.headers["Location"] == "/workspaces"
+    assert HostClient(client, TEST_DOMAIN).get("/workspaces").status_code == 200
+
+
 def test_a_password_reset_signs_out_every_other_session(app, client, make_workspace, sign_in):
     ws = make_workspace()
     old_session = sign_in(ws)

@@ -45,7 +45,8 @@ def handoff_url(user: User, tenant: Tenant, next_path: str = "/") -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many login attempts. Wait a minute and try again.")
+@limiter.limit(_login_limit, methods=["POST"],
+               error_message=lambda: _("Too many login attempts. Wait a minute and try again."))
 def login():
     tenant = g.get("tenant")
     if request.method == "GET" and g.get("user") is not None and (tenant is None or g.get("membership")):
@@ -116,14 +117,15 @@ def switch(slug: str):
 
 
 @blueprint.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_reset_limit, methods=["POST"], error_message="Too many requests. Wait a minute and try again.")
+@limiter.limit(_reset_limit, methods=["POST"],
+               error_message=lambda: _("Too many requests. Wait a minute and try again."))
 def forgot_password():
     sent = False
     if request.method == "POST":
         user = service.find_user_by_email(request.form.get("email", ""))
         if user is not None:
             token = service.issue_one_time_token("password_reset", user)
-            link = f"{request.host_url.rstrip('/')}{url_for('auth.reset_password', token=token)}"
+            link = f"{_reset_base_url(user)}{url_for('auth.reset_password', token=token)}"
             send_mail(user.email, _("Reset your Kundo password"),
                       _("Hello %(name)s,\n\nset a new password here:\n%(link)s\n\n"
                         "The link works once and expires in one hour. If you did not ask for it, ignore this mail.",
@@ -131,6 +133,17 @@ def forgot_password():
             db.session.commit()
         sent = True  # the same answer either way: nobody learns who has an account
     return render_template("auth/forgot.html", sent=sent)
+
+
+def _reset_base_url(user: User) -> str:
+    """Where the reset link leads: this workspace for its members, else the root domain,
+    where the person lands on their workspace chooser instead of a "not a member" page.
+    From the settings, not the request, so the scheme is right behind a TLS proxy."""
+    settings = current_app.config["KUNDO"]
+    tenant = g.get("tenant")
+    if tenant is not None and load_membership(tenant.id, user.id) is not None:
+        return settings.workspace_url(tenant.slug)
+    return settings.root_url()
 
 
 @blueprint.route("/password/reset/<token>", methods=["GET", "POST"])
