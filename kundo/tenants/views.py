@@ -30,7 +30,7 @@ def _root_only():
 
 
 @blueprint.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_signup_limit, methods=["POST"], error_message="Too many sign-ups from here. Wait a minute.")
+@limiter.limit(_signup_limit, methods=["POST"], error_message=lambda: _("Too many sign-ups from here. Wait a minute."))
 def signup():
     _root_only()
     form = {key: request.form.get(key, "") for key in SIGNUP_FIELDS}
@@ -158,7 +158,8 @@ def leave():
 
 
 @blueprint.route("/invitations/<secret>", methods=["GET", "POST"])
-@limiter.limit(_signup_limit, methods=["POST"])
+@limiter.limit(_signup_limit, methods=["POST"],
+               error_message=lambda: _("Too many attempts from here. Wait a minute and try again."))
 def accept_invitation(secret: str):
     if g.get("tenant") is None:
         abort(404)

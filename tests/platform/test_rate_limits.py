@@ -101,6 +101,26 @@ def test_the_fourth_password_reset_request_in_a_minute_gets_429(limited_app, mak
     assert "Too many requests. Wait a minute and try again." in page_text(blocked)
 
 
+def test_guessing_an_invited_accounts_password_is_limited_too(limited_app, make_workspace, make_user):
+    from kundo.platform.db import db
+    from kundo.tenants.models import Membership
+    from kundo.tenants.service import invite
+
+    ws = make_workspace()
+    _user_id, email = make_user()
+    with limited_app.app_context():
+        owner = db.session.scalar(db.select(Membership).where(Membership.user_id == ws.owner_id))
+        _invitation, link = invite(owner.tenant, owner, email=email, role="member")
+        db.session.commit()
+    path = link.removeprefix(f"http://{ws.host}")
+    browser = client_of(limited_app, ws.host)
+    for _attempt in range(3):
+        assert browser.submit(path, {"password": "guessing"}).status_code == 400
+    blocked = browser.submit(path, {"password": TEST_PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many attempts from here. Wait a minute and try again." in page_text(blocked)
+
+
 def test_limits_of_one_app_do_not_leak_into_another(app, limited_app, database_url, make_workspace):
     """Flask-Limiter keeps its on/off switch on the shared Limiter object; one app's
     setting must not switch limits on or off for another app in the same process."""
