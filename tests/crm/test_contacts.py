@@ -222,3 +222,178 @@ def test_delete_contact_frees_its_email_and_drops_what_only_it_had(tdb):
     assert deleted.object_id == contact_id and deleted.payload["email"] == "leaving@example.com"
     again = service.create_contact(tdb, emails=["Leaving@example.com"])
     assert again.id != contact_id
+
+
+# --- API ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def api(client, make_workspace, api_token):
+    """call(method, path, json=None, token=None) on a fresh workspace with its owner's token."""
+    from kundo.testing.web import HostClient
+
+    workspace = make_workspace()
+    host = HostClient(client, workspace.host)
+    token = api_token(workspace)
+
+    def call(method, path, json=None, token_=None, **kwargs):
+        return host.api(method, f"/api/v1{path}", token_ or token, json=json, **kwargs)
+
+    call.workspace = workspace
+    return call
+
+
+def test_api_creates_reads_changes_and_deletes_a_contact(api, app):
+    created = api("POST", "/contacts", {
+        "first_name": "Ada", "last_name": "Lovelace", "emails": ["ada@analytical.example"], "phones": ["030 123"],
+        "lifecycle_stage": "lead", "tags": ["vip"], "owner_id": api.workspace.owner_id,
+        "consent": {"status": "granted", "source": "Trade fair sign-up sheet"},
+    })
+    assert created.status_code == 201, created.json
+    body = created.json
+    assert body["name"] == "Ada Lovelace" and body["email"] == "ada@analytical.example"
+    assert body["emails"] == [{"email": "ada@analytical.example", "primary": True}]
+    assert body["consent"]["status"] == "granted" and body["consent"]["source"] == "Trade fair sign-up sheet"
+    assert set(body["lifecycle_dates"]) == {"lead"} and body["owner_id"] == api.workspace.owner_id
+    contact_id = body["id"]
+    assert api("GET", f"/contacts/{contact_id}").json["phones"] == ["030 123"]
+    patched = api("PATCH", f"/contacts/{contact_id}", {"job_title": "Analyst", "lifecycle_stage": "customer"})
+    assert patched.status_code == 200
+    assert patched.json["job_title"] == "Analyst" and patched.json["first_name"] == "Ada"
+    assert set(patched.json["lifecycle_dates"]) == {"lead", "customer"}
+    assert api("DELETE", f"/contacts/{contact_id}").status_code == 204
+    gone = api("GET", f"/contacts/{contact_id}")
+    assert gone.status_code == 404 and gone.mimetype == "application/problem+json"
+
+
+def test_api_names_the_contact_that_has_an_email_already(api):
+    first = api("POST", "/contacts", {"first_name": "Grace", "emails": ["grace@example.com"]}).json
+    response = api("POST", "/contacts", {"emails": ["Grace@Example.com"]})
+    assert response.status_code == 409
+    assert response.json["existing_contact_id"] == first["id"]
+    assert "grace@example.com" in response.json["detail"] and "Grace" in response.json["detail"]
+    assert response.json["errors"]["emails"]
+
+
+def test_api_refuses_bad_fields_with_422_naming_them(api, make_workspace, add_member):
+    api_member, _email = add_member(api.workspace)
+    stranger = make_workspace().owner_id
+    cases = [
+        ({"emails": ["nope"]}, "emails"),
+        ({"lifecycle_stage": "prospect"}, "lifecycle_stage"),
+        ({"owner_id": stranger}, "owner_id"),
+        ({"company_id": 123456}, "company_id"),
+        ({"phones": ["call me"]}, "phones"),
+        ({"consent": {"status": "granted"}}, "consent.source"),
+        ({"first_name": 5}, "first_name"),
+    ]
+    for payload, field in cases:
+        response = api("POST", "/contacts", payload)
+        assert response.status_code == 422, (payload, response.json)
+        assert field in response.json["errors"], (payload, response.json)
+    assert api("POST", "/contacts", {"owner_id": api_member}).status_code == 201
+
+
+def test_api_emails_tags_consent_and_companies_of_a_contact(api):
+    contact = api("POST", "/contacts", {"emails": ["one@example.com"], "tags": ["A"]}).json
+    path = f"/contacts/{contact['id']}"
+    added = api("POST", f"{path}/emails", {"email": "two@example.com", "primary": True})
+    assert [row["email"] for row in added.json["emails"]] == ["two@example.com", "one@example.com"]
+    assert api("DELETE", f"{path}/emails/two@example.com").json["email"] == "one@example.com"
+    assert api("DELETE", f"{path}/emails/never@example.com").status_code == 404
+    tagged = api("POST", f"{path}/tags", {"add": ["b", "a"], "remove": ["A"]})
+    assert tagged.json["tags"] == ["b"]
+    consent = api("POST", f"{path}/consent", {"status": "withdrawn", "source": "Phone call",
+                                               "at": "2026-01-05T10:00:00+01:00"})
+    assert consent.json["consent"] == {"status": "withdrawn", "source": "Phone call",
+                                       "at": "2026-01-05T09:00:00+00:00"}
+    company = api("POST", "/companies", {"domain": "acme.example"}).json
+    api("PATCH", path, {"company_id": company["id"]})
+    companies = api("GET", f"{path}/companies").json
+    assert companies == [{"company": companies[0]["company"], "role": None, "primary": True}]
+    assert companies[0]["company"]["name"] == "Acme"
+
+
+def test_api_custom_property_errors_name_the_property(api):
+    api("POST", "/properties/contact", {"key": "budget", "label": "Budget", "type": "number"})
+    response = api("POST", "/contacts", {"custom": {"budget": "lots", "colour": "red"}})
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"custom.budget", "custom.colour"}
+    contact = api("POST", "/contacts", {"custom": {"budget": "1500"}}).json
+    assert contact["custom"] == {"budget": 1500}
+    assert api("PATCH", f"/contacts/{contact['id']}", {"custom": {"budget": None}}).json["custom"] == {}
+
+
+def test_api_duplicates_and_merge(api):
+    company = api("POST", "/companies", {"name": "Acme"}).json
+    keep = api("POST", "/contacts", {"first_name": "Jon", "last_name": "Smith", "company_id": company["id"],
+                                     "emails": ["jon@acme.example"]}).json
+    other = api("POST", "/contacts", {"first_name": "John", "last_name": "Smith", "company_id": company["id"],
+                                      "emails": ["john@acme.example"]}).json
+    [suggestion] = api("GET", "/contacts/duplicates").json
+    assert [c["id"] for c in suggestion["contacts"]] == [keep["id"], other["id"]]
+    assert suggestion["reasons"] == ["similar_name_same_company", "similar_name_same_email_domain"]
+    assert 0.5 < suggestion["score"] <= 1
+    assert api("GET", f"/contacts/duplicates?contact_id={other['id']}").json == [suggestion]
+    assert api("GET", "/contacts/duplicates?contact_id=999999").status_code == 404
+    assert api("POST", f"/contacts/{keep['id']}/merge", {"merge_id": keep["id"]}).status_code == 422
+    assert api("POST", f"/contacts/{keep['id']}/merge", {"merge_id": 999999}).status_code == 404
+    assert api("POST", "/contacts/999999/merge", {"merge_id": keep["id"]}).status_code == 404
+    merged = api("POST", f"/contacts/{keep['id']}/merge", {"merge_id": other["id"]})
+    assert merged.status_code == 200
+    assert [row["email"] for row in merged.json["emails"]] == ["jon@acme.example", "john@acme.example"]
+    assert api("GET", f"/contacts/{other['id']}").status_code == 404
+    assert api("GET", "/contacts/duplicates").json == []
+
+
+def test_api_match_for_integrations(api):
+    first = api("POST", "/match", {"email": "Lea@Firma.example", "first_name": "Lea", "source": "form:contact"})
+    assert first.status_code == 200
+    assert first.json["contact_created"] and first.json["company_created"]
+    assert first.json["contact"]["first_name"] == "Lea" and first.json["company"]["domain"] == "firma.example"
+    again = api("POST", "/match", {"email": "lea@firma.example", "first_name": "Someone else"}).json
+    assert not again["contact_created"] and again["contact"]["id"] == first.json["contact"]["id"]
+    assert again["contact"]["first_name"] == "Lea"
+    looked_up = api("POST", "/match", {"email": "new@other.example", "create": False}).json
+    assert looked_up == {"contact": None, "company": None, "contact_created": False, "company_created": False}
+    assert api("POST", "/match", {"email": "bad"}).status_code == 422
+
+
+def test_api_needs_the_right_scope(api, api_token):
+    read_only = api_token(api.workspace, scopes=("read",))
+    contact = api("POST", "/contacts", {"first_name": "X"}).json
+    assert api("GET", f"/contacts/{contact['id']}", token_=read_only).status_code == 200
+    assert api("POST", "/contacts", {"first_name": "X"}, token_=read_only).status_code == 403
+    assert api("DELETE", f"/contacts/{contact['id']}", token_=read_only).status_code == 403
+    assert api("POST", "/match", {"email": "x@example.com"}, token_=read_only).status_code == 403
+    assert api("GET", f"/contacts/{contact['id']}", token_="kundo_nope_nope").status_code == 401
+
+
+def test_another_workspace_sees_none_of_the_contacts(api, client, make_workspace, api_token):
+    from kundo.testing.web import HostClient
+
+    first = api("POST", "/contacts", {"first_name": "First of A"}).json
+    contact = api("POST", "/contacts", {"first_name": "Private", "emails": ["private@a.example"]}).json
+    mine = api("POST", "/contacts", {"first_name": "Mine"}).json
+    theirs = make_workspace()
+    other_host, other_token = HostClient(client, theirs.host), api_token(theirs)
+
+    def other(method, path, json=None):
+        return other_host.api(method, f"/api/v1{path}", other_token, json=json)
+
+    own = other("POST", "/contacts", {"first_name": "Theirs"}).json
+    # Ids count per workspace: the same number names B's own contact, never A's.
+    assert own["id"] == first["id"] and other("GET", f"/contacts/{own['id']}").json["first_name"] == "Theirs"
+    for method, path, json in [("GET", f"/contacts/{contact['id']}", None),
+                               ("PATCH", f"/contacts/{contact['id']}", {"first_name": "Hacked"}),
+                               ("DELETE", f"/contacts/{contact['id']}", None),
+                               ("GET", f"/contacts/{contact['id']}/companies", None),
+                               ("POST", f"/contacts/{contact['id']}/tags", {"add": ["x"]}),
+                               ("POST", f"/contacts/{own['id']}/merge", {"merge_id": contact["id"]}),
+                               ("GET", f"/contacts/duplicates?contact_id={mine['id']}", None)]:
+        assert other(method, path, json).status_code == 404, (method, path)
+    # The address is free in the other workspace: e-mails are unique per workspace only.
+    assert other("POST", "/contacts", {"emails": ["private@a.example"]}).status_code == 201
+    assert other("POST", "/match", {"email": "PRIVATE@a.example"}).json["contact_created"] is False
+    assert api("GET", f"/contacts/{contact['id']}").json["first_name"] == "Private"
+    # The token of one workspace does not work on another's address.
+    assert api("GET", f"/contacts/{contact['id']}", token_=other_token).status_code == 404

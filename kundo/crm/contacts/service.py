@@ -98,8 +98,7 @@ def _consent_values(consent: dict) -> tuple[str, datetime, str | None]:
         raise ContactError(_("Say how consent was given or withdrawn (form, e-mail link, phone call …): it is the "
                              "proof GDPR asks for."), field="consent.source")
     at = consent.get("at") or utcnow()
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     if at > utcnow() + timedelta(minutes=5):
         raise ContactError(_("The consent date lies in the future. Enter when it was given."), field="consent.at")
     return status, at, source
