@@ -150,3 +150,107 @@ def test_deleting_a_company_keeps_its_contacts_and_moves_their_primary(tdb):
     assert links(tdb, both.id) == [(other.id, True)]
     assert events(tdb, "company.deleted")[0].payload == {"name": "Doomed", "domain": "doomed.example"}
     assert service.create_company(tdb, domain="doomed.example").name == "Doomed"
+
+
+# --- API ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def api(client, make_workspace, api_token):
+    """call(method, path, json=None) on a fresh workspace with its owner's token."""
+    from kundo.testing.web import HostClient
+
+    workspace = make_workspace()
+    host = HostClient(client, workspace.host)
+    token = api_token(workspace)
+
+    def call(method, path, json=None):
+        return host.api(method, f"/api/v1{path}", token, json=json)
+
+    call.workspace = workspace
+    return call
+
+
+def test_api_creates_reads_changes_and_deletes_a_company(api):
+    created = api("POST", "/companies", {"domain": "https://www.Nordwind-Logistik.de/", "city": "Bremen",
+                                         "country": "de", "owner_id": api.workspace.owner_id})
+    assert created.status_code == 201, created.json
+    company = created.json
+    assert (company["name"], company["domain"], company["country"]) == ("Nordwind-Logistik", "nordwind-logistik.de",
+                                                                        "DE")
+    assert api("GET", f"/companies/{company['id']}").json["city"] == "Bremen"
+    patched = api("PATCH", f"/companies/{company['id']}", {"name": "Nordwind Logistik GmbH", "size": 80})
+    assert (patched.json["name"], patched.json["size"], patched.json["city"]) == ("Nordwind Logistik GmbH", 80,
+                                                                                  "Bremen")
+    assert api("PATCH", f"/companies/{company['id']}", {"name": ""}).status_code == 422
+    assert api("DELETE", f"/companies/{company['id']}").status_code == 204
+    assert api("GET", f"/companies/{company['id']}").status_code == 404
+
+
+def test_api_company_refusals_name_the_field(api, make_workspace):
+    first = api("POST", "/companies", {"name": "Acme", "domain": "acme.example"}).json
+    taken = api("POST", "/companies", {"name": "Acme 2", "domain": "ACME.example"})
+    assert taken.status_code == 409 and taken.json["existing_company_id"] == first["id"]
+    assert "acme.example" in taken.json["errors"]["domain"][0]
+    for payload, field in [({"domain": "nonsense"}, "domain"), ({}, "name"), ({"name": "X", "country": "DEU"},
+                           "country"), ({"name": "X", "size": -3}, "size"),
+                           ({"name": "X", "owner_id": make_workspace().owner_id}, "owner_id")]:
+        response = api("POST", "/companies", payload)
+        assert response.status_code == 422 and field in response.json["errors"], (payload, response.json)
+
+
+def test_api_links_lists_and_unlinks_contacts(api):
+    company = api("POST", "/companies", {"name": "Acme"}).json
+    other = api("POST", "/companies", {"name": "Other"}).json
+    ids = [api("POST", "/contacts", {"first_name": f"P{n}"}).json["id"] for n in range(3)]
+    for contact_id in ids:
+        linked = api("POST", f"/companies/{company['id']}/contacts", {"contact_id": contact_id, "role": "Buyer"})
+        assert linked.status_code == 200 and linked.json["primary"] and linked.json["role"] == "Buyer"
+    api("POST", f"/companies/{other['id']}/contacts", {"contact_id": ids[0], "primary": True})
+    page = api("GET", f"/companies/{company['id']}/contacts?limit=2").json
+    assert [item["contact"]["id"] for item in page["items"]] == ids[:2]
+    assert [item["primary"] for item in page["items"]] == [False, True]
+    rest = api("GET", f"/companies/{company['id']}/contacts?limit=2&cursor={page['next_cursor']}").json
+    assert [item["contact"]["id"] for item in rest["items"]] == ids[2:] and rest["next_cursor"] is None
+    assert api("POST", f"/companies/{company['id']}/contacts", {"contact_id": 999999}).status_code == 422
+    assert api("DELETE", f"/companies/{other['id']}/contacts/{ids[0]}").status_code == 204
+    assert api("GET", f"/contacts/{ids[0]}").json["primary_company_id"] == company["id"]
+    assert api("DELETE", f"/companies/{other['id']}/contacts/{ids[0]}").status_code == 404
+    assert api("GET", "/companies/999999/contacts").status_code == 404
+
+
+def test_api_merges_companies(api):
+    keep = api("POST", "/companies", {"name": "Acme AG"}).json
+    gone = api("POST", "/companies", {"name": "ACME", "domain": "acme.example", "city": "Köln"}).json
+    contact = api("POST", "/contacts", {"company_id": gone["id"]}).json
+    merged = api("POST", f"/companies/{keep['id']}/merge", {"merge_id": gone["id"]})
+    assert merged.status_code == 200
+    assert (merged.json["name"], merged.json["domain"], merged.json["city"]) == ("Acme AG", "acme.example", "Köln")
+    assert api("GET", f"/contacts/{contact['id']}").json["primary_company_id"] == keep["id"]
+    assert api("POST", f"/companies/{keep['id']}/merge", {"merge_id": keep["id"]}).status_code == 422
+    assert api("POST", f"/companies/{keep['id']}/merge", {"merge_id": gone["id"]}).status_code == 404
+
+
+def test_another_workspace_sees_none_of_the_companies(api, client, make_workspace, api_token):
+    from kundo.testing.web import HostClient
+
+    api("POST", "/companies", {"name": "Padding"})
+    company = api("POST", "/companies", {"name": "Secret AG", "domain": "secret.example"}).json
+    contact = api("POST", "/contacts", {"first_name": "Linked", "company_id": company["id"]}).json
+    theirs = make_workspace()
+    host, token = HostClient(client, theirs.host), api_token(theirs)
+
+    def other(method, path, json=None):
+        return host.api(method, f"/api/v1{path}", token, json=json)
+
+    own = other("POST", "/companies", {"name": "Theirs"}).json
+    for method, path, json in [("GET", f"/companies/{company['id']}", None),
+                               ("PATCH", f"/companies/{company['id']}", {"name": "Hacked"}),
+                               ("DELETE", f"/companies/{company['id']}", None),
+                               ("GET", f"/companies/{company['id']}/contacts", None),
+                               ("POST", f"/companies/{company['id']}/contacts", {"contact_id": own["id"]}),
+                               ("POST", f"/companies/{own['id']}/merge", {"merge_id": company["id"]})]:
+        assert other(method, path, json).status_code == 404, (method, path)
+    assert other("POST", f"/companies/{own['id']}/contacts", {"contact_id": contact["id"]}).status_code == 422
+    # Domains are unique per workspace only; the other workspace's matcher never sees ours.
+    assert other("POST", "/match", {"email": "x@secret.example"}).json["company"]["name"] == "Secret"
+    assert api("GET", f"/companies/{company['id']}").json["name"] == "Secret AG"
