@@ -77,3 +77,12 @@ window.addEventListener("pageshow", () => {
     button.classList.remove("is-busy");
   });
 });
+
+// On narrow screens the navigation scrolls sideways: keep the current page's entry in view.
+document.addEventListener("DOMContentLoaded", () => {
+  const nav = document.querySelector("nav.nav");
+  const active = nav && nav.querySelector(".nav-item.active");
+  if (active && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = active.offsetLeft - (nav.clientWidth - active.offsetWidth) / 2;
+  }
+});
