@@ -11,5 +11,6 @@ def load_control_models() -> MetaData:
     from kundo.platform.db import ControlModel
     from kundo.platform.mail import models as mail_models  # noqa: F401
     from kundo.tenants import models as tenant_models  # noqa: F401
+    from kundo.tenants import spares as spare_models  # noqa: F401
 
     return ControlModel.metadata
