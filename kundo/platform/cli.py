@@ -143,7 +143,17 @@ def _upgrade(workers: int) -> bool:
                f"{len(report.failed)} failed")
     for slug, error in sorted(report.failed.items()):
         click.secho(f"  FAILED {slug}: {error}", fg="red", err=True)
+    _replace_stale_spares()
     return report.ok
+
+
+def _replace_stale_spares() -> None:
+    from kundo.tenants.provisioning import replace_stale_spares
+    from kundo.tenants.service import database_name
+
+    replaced = replace_stale_spares(db.session, database_name=database_name())
+    if replaced:
+        click.echo(f"spare schemas: {replaced} replaced at the new head")
 
 
 @db_group.command("upgrade")
@@ -200,6 +210,33 @@ def tenants_create(slug: str, name: str, owner_email: str, locale: str):
     db.session.commit()
     click.echo(f"created {tenant.slug} (schema {tenant.schema_name}) — "
                f"{current_app.config['KUNDO'].workspace_url(tenant.slug)}")
+
+
+@tenants_group.command("spares")
+@click.option("--fill", "fill_to", type=click.IntRange(min=0), default=None,
+              help="Make spare schemas until this many are ready.")
+@click.option("--discard", is_flag=True, help="Drop every spare schema first.")
+@with_appcontext
+def tenants_spares(fill_to: int | None, discard: bool):
+    """Show or top up the spare schemas that make sign-ups instant (run --fill from cron)."""
+    from kundo.tenants.provisioning import discard_spares, provision_spare_schema, tenant_head_revision
+    from kundo.tenants.service import database_name
+    from kundo.tenants.spares import spare_counts
+
+    if discard:
+        click.echo(f"discarded {discard_spares(db.session)} spare schema(s)")
+    head = tenant_head_revision()
+    counts = spare_counts(db.session)
+    ready = counts.get(head, 0)
+    if fill_to is not None and fill_to > ready:
+        with click.progressbar(range(fill_to - ready), label="making spare schemas", file=sys.stderr) as bar:
+            for _ in bar:
+                provision_spare_schema(db.session, database_name=database_name())
+                db.session.commit()
+        ready = fill_to
+    stale = sum(count for revision, count in counts.items() if revision != head)
+    click.echo(f"{ready} spare schema(s) ready at {head}"
+               + (f", {stale} at an older revision (`kundo db upgrade` replaces them)" if stale else ""))
 
 
 @tenants_group.command("list")

@@ -159,6 +159,25 @@ def test_tenants_delete_drops_schema_role_and_row(app_ctx, cli, make_workspace, 
     assert not _exists("schema", ws.schema_name) and not _exists("role", ws.role_name)
 
 
+def test_tenants_spares_fills_reports_and_discards(app_ctx, cli):
+    from kundo.tenants.provisioning import tenant_head_revision
+
+    head = tenant_head_revision()
+    try:
+        filled = cli("tenants", "spares", "--fill", "2")
+        assert filled.exit_code == 0, filled.output
+        assert filled.stdout.strip() == f"2 spare schema(s) ready at {head}"
+        assert "making spare schemas" in filled.stderr
+        schemas = db.session.scalars(text("SELECT schema_name FROM control.spare_schemas")).all()
+        assert len(schemas) == 2 and all(_exists("schema", schema) for schema in schemas)
+        assert cli("tenants", "spares").stdout.strip() == f"2 spare schema(s) ready at {head}"
+    finally:
+        discarded = cli("tenants", "spares", "--discard")
+    assert discarded.exit_code == 0
+    assert discarded.stdout.splitlines() == ["discarded 2 spare schema(s)", f"0 spare schema(s) ready at {head}"]
+    assert not any(_exists("schema", schema) for schema in schemas)
+
+
 # ---- mail and migrations ---------------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from kundo.tenants.migrations import (
     upgrade_tenant,
 )
 from kundo.tenants.naming import quoted, role_name_for
-from kundo.tenants.provisioning import tenant_head_revision
+from kundo.tenants.provisioning import provision_spare_schema, tenant_head_revision
 from kundo.tenants.session import TenantScope
 from kundo.testing.database import create_database, drop_database
 from kundo.testing.fixtures import TEST_PASSWORD, build_app, unique_slug
@@ -136,8 +136,14 @@ def _version(connection: Connection, schema: str) -> str:
     return connection.exec_driver_sql(f"SELECT version_num FROM {quoted(schema)}.alembic_version").scalar_one()
 
 
-def test_provisioned_schema_matches_migrations(app_ctx, make_workspace, migrated_scope):
+@pytest.mark.parametrize("path", ["built at sign-up", "spare made ahead"])
+def test_provisioned_schema_matches_migrations(app_ctx, make_workspace, migrated_scope, path):
+    if path == "spare made ahead":
+        provision_spare_schema(db.session, database_name=make_url(str(db.engine.url)).database)
+        db.session.commit()
     ws = make_workspace()
+    assert db.session.scalar(text("SELECT count(*) FROM control.spare_schemas")) == 0, "the spare was claimed"
+    db.session.rollback()
     with db.engine.connect() as connection:
         provisioned = describe_schema(connection, ws.schema_name, ws.role_name)
         migrated = describe_schema(connection, migrated_scope.schema_name, migrated_scope.role_name)

@@ -18,8 +18,16 @@ from kundo.platform.auth.models import User
 from kundo.platform.db import db
 from kundo.platform.mail.models import OutboxMail
 from kundo.tenants.models import Membership, Tenant
-from kundo.tenants.provisioning import provision_tenant, tenant_head_revision
+from kundo.tenants.provisioning import (
+    discard_spares,
+    provision_spare_schema,
+    provision_tenant,
+    tenant_head_revision,
+)
 from kundo.tenants.service import create_workspace, database_name, sign_up
+from kundo.tenants.session import tenant_session
+from kundo.tenants.spares import SpareSchema
+from kundo.tenants.workspace import WorkspaceProfile
 from kundo.testing.fixtures import TEST_PASSWORD, unique_slug
 
 
@@ -149,3 +157,77 @@ def test_deleting_a_workspace_drops_schema_role_and_rows(app_ctx, make_workspace
     assert ws.role_name not in roles
     assert db.session.scalar(select(func.count()).select_from(Membership)
                              .where(Membership.tenant_id == ws.tenant_id)) == 0
+
+
+# ---- spare schemas made ahead of sign-ups ---------------------------------------------------------
+
+
+@pytest.fixture
+def make_spares(app_ctx):
+    """make_spares(n) -> [(tenant_id, schema, role)]; leftovers are dropped afterwards."""
+
+    def make(count: int = 1) -> list[tuple[int, str, str]]:
+        made = []
+        for _ in range(count):
+            spare = provision_spare_schema(db.session, database_name=database_name())
+            db.session.commit()
+            made.append((spare.tenant_id, spare.schema_name, spare.role_name))
+        return made
+
+    yield make
+    db.session.rollback()
+    discard_spares(db.session)
+
+
+def spares_left() -> set[str]:
+    left = set(db.session.scalars(select(SpareSchema.schema_name)))
+    db.session.rollback()
+    return left
+
+
+def test_sign_up_claims_the_oldest_ready_spare(app_ctx, make_spares):
+    (first_id, first_schema, first_role), (_id, second_schema, _role) = make_spares(2)
+    form = signup_form(unique_slug("spare"))
+    tenant, _user = sign_up(**form)
+    db.session.commit()
+    assert (tenant.id, tenant.schema_name, tenant.role_name) == (first_id, first_schema, first_role)
+    assert spares_left() == {second_schema}
+    with tenant_session(tenant) as session:
+        assert session.get(WorkspaceProfile, 1).company_name == form["company_name"]
+        assert session.scalar(text("SELECT current_user")) == first_role
+
+
+def test_a_failed_sign_up_hands_the_spare_back(app_ctx, make_spares):
+    [(spare_id, spare_schema, _role)] = make_spares(1)
+    form = signup_form(unique_slug("giveback"))
+    before = tenant_schemas_and_roles()
+    with failing_inserts("memberships"), pytest.raises(DBAPIError):
+        sign_up(**form)
+    db.session.rollback()
+    assert_nothing_left(form, before)
+    assert spares_left() == {spare_schema}
+
+    tenant, _user = sign_up(**form)
+    db.session.commit()
+    assert (tenant.id, tenant.schema_name) == (spare_id, spare_schema)
+    assert spares_left() == set()
+
+
+def test_stale_spares_are_never_claimed_and_db_upgrade_replaces_them(app, app_ctx, make_spares):
+    [(_id, stale_schema, stale_role)] = make_spares(1)
+    db.session.execute(text("UPDATE control.spare_schemas SET revision = 'older' WHERE schema_name = :s"),
+                       {"s": stale_schema})
+    db.session.commit()
+
+    tenant, _user = sign_up(**signup_form(unique_slug("fresh")))
+    db.session.commit()
+    assert tenant.schema_name != stale_schema
+
+    result = app.test_cli_runner().invoke(args=["db", "upgrade", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "spare schemas: 1 replaced at the new head" in result.stdout
+    schemas, roles = tenant_schemas_and_roles()
+    assert stale_schema not in schemas and stale_role not in roles
+    replacement = db.session.scalar(select(SpareSchema))
+    assert replacement.revision == tenant_head_revision() and replacement.schema_name in schemas
+    db.session.rollback()
