@@ -98,9 +98,11 @@ def _refusal_status(target: Membership, new_role: Role | None = None) -> int:
     """403 when the actor lacks the rank for this change, 409 when the workspace's state
     (its last owner) forbids it — the service says why in either case."""
     actor_role = Role(g.membership.role)
-    touches_owner = target.role == Role.OWNER or new_role == Role.OWNER
-    if actor_role != Role.OWNER and (touches_owner or target.user_id != g.membership.user_id
-                                     and not actor_role.at_least(Role.ADMIN)):
+    if actor_role == Role.OWNER:
+        return 409
+    touches_owner = Role.OWNER in (target.role, new_role)
+    acts_on_someone_else = target.user_id != g.membership.user_id
+    if touches_owner or (acts_on_someone_else and not actor_role.at_least(Role.ADMIN)):
         return 403
     return 409
 
