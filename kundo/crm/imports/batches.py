@@ -87,9 +87,8 @@ class ImportJob:
                 self.claimed.setdefault(key, record.row)
 
 
-def import_batch(session: Session, job: ImportJob, records: list[tuple[int, list[str]]]) -> BatchResult:
-    """Import (or, in a dry run, classify) one batch inside the caller's transaction."""
-    read = [job.reader.read(number, cells) for number, cells in records]
+def import_batch(session: Session, job: ImportJob, read: list[ReadRecord]) -> BatchResult:
+    """Import (or, in a dry run, classify) one batch of read records inside the caller's transaction."""
     cur = writer.cursor_of(session)
     result = BatchResult()
     existing = _existing_ids(cur, job, read)

@@ -53,7 +53,7 @@ def detect_layout(content: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CsvL
             "one after the other.", size=_megabytes(len(content)), limit=_megabytes(max_bytes)))
     encoding = detect_encoding(content)
     text = decode(content, encoding)
-    if not text.strip():
+    if not text.strip("".join(DELIMITERS) + " \r\n"):  # Excel leaves lines of bare separators behind
         raise CsvFileError(_("The file is empty. Choose the CSV file that holds your data."))
     delimiter = detect_delimiter(text[:_SAMPLE_CHARS])
     rows = _nonblank(_reader(text, delimiter))
@@ -133,7 +133,11 @@ def unique_headers(headers: list[str]) -> list[str]:
 
 def read_headers(content: bytes, encoding: str, delimiter: str) -> list[str]:
     """The header row of a stored file, without decoding all of it."""
-    head = codecs.getincrementaldecoder(encoding)(errors="replace").decode(content[:_SAMPLE_CHARS])
+    try:
+        head = codecs.getincrementaldecoder(encoding)(errors="replace").decode(content[:_SAMPLE_CHARS])
+    except LookupError as error:
+        raise CsvFileError(_("The file cannot be read as %(encoding)s. Save it again as “CSV UTF-8” and upload "
+                             "that.", encoding=encoding)) from error
     return unique_headers(next(_nonblank(_reader(head, delimiter)), []))
 
 

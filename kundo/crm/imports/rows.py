@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 
 from kundo.crm.companies.domains import company_name_from_domain
 from kundo.crm.contacts.errors import ContactError
-from kundo.crm.contacts.values import clean_phones, clean_tags
-from kundo.crm.imports.cells import READERS
+from kundo.crm.contacts.values import clean_tags
+from kundo.crm.imports.cells import READERS, distinct_phones
 from kundo.crm.imports.mapping import CUSTOM_PREFIX, FIELDS
 
 _COMPANY_PREFIX = "company_"
@@ -44,16 +44,21 @@ class RecordReader:
         self.members = {email.lower(): user_id for email, user_id in (members or {}).items()}
         fields = FIELDS[object_type]
         position = {header: index for index, header in enumerate(headers)}
+        #: (column index, header, field name, reader, many) for fields; reader None for custom properties
         self.columns = []
         self.custom_headers: dict[str, str] = {}
         for header, target in mapping.items():
             if target.startswith(CUSTOM_PREFIX):
                 key = target[len(CUSTOM_PREFIX):]
-                self.columns.append((position[header], header, None, key))
+                self.columns.append((position[header], header, key, None, False))
                 self.custom_headers[key] = header
             else:
-                self.columns.append((position[header], header, fields[target], None))
+                field = fields[target]
+                self.columns.append((position[header], header, field.name, self._reader_for(field), field.multiple))
         self.columns.sort(key=lambda column: column[0])  # file order: the mapping's key order is not kept
+        targets = [column[2] for column in self.columns]
+        #: List fields fed by several columns, which need one more pass without repeats.
+        self.merged = {name for name in ("phone", "tags") if targets.count(name) > 1}
 
     def read(self, number: int, cells: list[str]) -> ReadRecord:
         record = ReadRecord(number, cells)
@@ -63,22 +68,24 @@ class RecordReader:
                 "needs quotes around the cell.", found=len(cells), expected=self.width))
             return record
         values = record.values
-        for index, header, target, custom_key in self.columns:
-            raw = cells[index] if index < len(cells) else ""
-            if custom_key is not None:
+        width = len(cells)
+        for index, header, name, reader, many in self.columns:
+            raw = cells[index] if index < width else ""
+            if reader is None:
                 if raw.strip():
-                    record.custom[custom_key] = raw.strip()
+                    record.custom[name] = raw.strip()
                 continue
             try:
-                value = self._read_cell(target, raw)
+                value = reader(raw)
             except ValueError as error:
                 record.errors.append(f"{header}: {error}")
                 continue
-            if target.multiple:
-                values[target.name] = values.get(target.name, []) + value
+            if many:
+                values[name] = values[name] + value if name in values else value
             elif value is not None:
-                values[target.name] = value
-        self._merge_lists(record)
+                values[name] = value
+        if self.merged:
+            self._merge_lists(record)
         if self.object_type == "contact":
             self._finish_contact(record)
         elif not record.errors:
@@ -89,25 +96,31 @@ class RecordReader:
         """Custom property messages keyed by the column they came from."""
         return [f"{self.custom_headers.get(key, key)}: {message}" for key, message in errors.items()]
 
-    def _read_cell(self, target, raw: str):
-        if target.kind == "owner":
-            email = raw.strip().lower()
-            if not email:
-                return None
-            if email not in self.members:
-                raise ValueError(_("No workspace member has the e-mail “%(value)s”. Invite them first or leave "
-                                   "the cell empty.", value=raw.strip()))
-            return self.members[email]
-        return READERS[target.kind](raw, target.max_length)
+    def _reader_for(self, field):
+        if field.kind == "owner":
+            return self._read_owner
+        read, max_length = READERS[field.kind], field.max_length
+        return lambda raw: read(raw, max_length)
+
+    def _read_owner(self, raw: str) -> int | None:
+        email = raw.strip().lower()
+        if not email:
+            return None
+        if email not in self.members:
+            raise ValueError(_("No workspace member has the e-mail “%(value)s”. Invite them first or leave the cell "
+                               "empty.", value=raw.strip()))
+        return self.members[email]
 
     def _merge_lists(self, record: ReadRecord) -> None:
         """Telefon + Mobil, or two tag columns: one list without repeats, by the contacts' rules."""
-        for name, clean in (("phone", clean_phones), ("tags", clean_tags)):
-            if name in record.values:
-                try:
-                    record.values[name] = clean(record.values[name])
-                except ContactError as error:
-                    record.errors.append(str(error))
+        values = record.values
+        if "phone" in self.merged and "phone" in values:
+            values["phone"] = distinct_phones(values["phone"])
+        if "tags" in self.merged and "tags" in values:
+            try:
+                values["tags"] = clean_tags(values["tags"])
+            except ContactError as error:
+                record.errors.append(str(error))
 
     def _finish_company(self, values: dict, record: ReadRecord) -> None:
         if not values.get("name"):

@@ -85,8 +85,8 @@ def preview_import(session: Session, run: ImportRun, *, mapping: dict | None = N
     _require_file(run)
     job = _job(session, run, mapping if mapping is not None else run.mapping, on_duplicate, dry_run=True,
                members=members, keep_outcomes=True)
-    records = list(itertools.islice(iter_records(run.content, run.encoding, run.delimiter), limit))
-    outcomes = import_batch(session, job, records).outcomes
+    records = itertools.islice(iter_records(run.content, run.encoding, run.delimiter), limit)
+    outcomes = import_batch(session, job, [job.reader.read(number, cells) for number, cells in records]).outcomes
     for outcome in outcomes:
         outcome.values.pop("email_key", None)
     return outcomes
