@@ -492,3 +492,98 @@ def test_list_api_is_documented_in_openapi(client):
     assert {"filter", "sort", "limit", "cursor", "view"} <= names
     described = next(p for p in operation["parameters"] if p["name"] == "filter")["description"]
     assert "JSON" in described and "any" in described
+
+
+# --- saved views ----------------------------------------------------------------------------
+
+def api(client, crm, token, method, path, **kwargs):
+    return HostClient(client, crm.host).api(method, path, token, **kwargs)
+
+
+def test_saved_view_round_trip_and_use_in_the_list(client, crm, token):
+    plain = token()
+    definition = {"object_type": "contact", "name": "  VIP leads ", "filters": [cond("tags", "has", "vip")],
+                  "sort": "-custom.score", "columns": ["name", "email", "custom.score"]}
+    created = api(client, crm, plain, "POST", "/api/v1/views", json=definition)
+    assert created.status_code == 201, created.get_json()
+    view = created.get_json()
+    assert (view["name"], view["shared"], view["owner_id"]) == ("VIP leads", False, crm.owner_id)
+    assert view["filters"] == definition["filters"]
+    assert (view["sort"], view["columns"]) == ("-custom.score", ["name", "email", "custom.score"])
+
+    assert api(client, crm, plain, "GET", f"/api/v1/views/{view['id']}").get_json() == view
+    listed = api(client, crm, plain, "GET", "/api/v1/views", query_string={"object_type": "contact"}).get_json()
+    assert view in listed
+    assert view not in api(client, crm, plain, "GET", "/api/v1/views",
+                           query_string={"object_type": "company"}).get_json()
+
+    page = api_get(client, crm, plain, "/api/v1/contacts", view=view["id"]).get_json()
+    assert [item["id"] for item in page["items"]] == [crm.contacts[n] for n in ("erika", "anna", "bernd")]
+    narrowed = api_get(client, crm, plain, "/api/v1/contacts", view=view["id"], sort="name",
+                       filter=json.dumps([cond("lifecycle_stage", "in", ["lead", "customer"])])).get_json()
+    assert [item["id"] for item in narrowed["items"]] == [crm.contacts["anna"], crm.contacts["bernd"]]
+
+    patched = api(client, crm, plain, "PATCH", f"/api/v1/views/{view['id']}",
+                  json={"name": "VIPs", "shared": True, "filters": [cond("tags", "has", "partner")]})
+    assert patched.status_code == 200, patched.get_json()
+    assert (patched.get_json()["name"], patched.get_json()["shared"]) == ("VIPs", True)
+    assert patched.get_json()["sort"] == "-custom.score"
+    page = api_get(client, crm, plain, "/api/v1/contacts", view=view["id"]).get_json()
+    assert [item["id"] for item in page["items"]] == [crm.contacts["erika"]]
+
+    assert api(client, crm, plain, "DELETE", f"/api/v1/views/{view['id']}").status_code == 204
+    assert api(client, crm, plain, "GET", f"/api/v1/views/{view['id']}").status_code == 404
+    gone = api_get(client, crm, plain, "/api/v1/contacts", view=view["id"])
+    assert gone.status_code == 422 and "view" in gone.get_json()["errors"]
+
+
+def test_personal_views_stay_personal_and_only_owners_change_views(client, crm, token):
+    owner, member = token(), token(crm.member_id)
+    personal = api(client, crm, owner, "POST", "/api/v1/views",
+                   json={"object_type": "contact", "name": "Mine", "filters": []}).get_json()
+    shared = api(client, crm, owner, "POST", "/api/v1/views",
+                 json={"object_type": "company", "name": "Ours", "shared": True}).get_json()
+    assert api(client, crm, member, "GET", f"/api/v1/views/{personal['id']}").status_code == 404
+    assert api(client, crm, member, "PATCH", f"/api/v1/views/{personal['id']}", json={"name": "x"}).status_code == 404
+    visible = [view["id"] for view in api(client, crm, member, "GET", "/api/v1/views").get_json()]
+    assert shared["id"] in visible and personal["id"] not in visible
+    refused = api(client, crm, member, "PATCH", f"/api/v1/views/{shared['id']}", json={"name": "Hijacked"})
+    assert refused.status_code == 403
+    assert api(client, crm, member, "DELETE", f"/api/v1/views/{shared['id']}").status_code == 403
+    # The workspace owner is an admin: it may tidy up shared views of others, too.
+    assert api(client, crm, owner, "DELETE", f"/api/v1/views/{shared['id']}").status_code == 204
+
+
+@pytest.mark.parametrize(("body", "field", "named"), [
+    ({"object_type": "contact", "name": "x", "filters": [cond("shoe_size", "eq", 1)]}, "filters", "shoe_size"),
+    ({"object_type": "contact", "name": "x", "sort": "tags"}, "sort", "tags"),
+    ({"object_type": "contact", "name": "x", "columns": ["name", "salary"]}, "columns", "salary"),
+    ({"object_type": "deal", "name": "x"}, "object_type", "contact"),
+    ({"object_type": "contact", "name": "   "}, "name", "name"),
+])
+def test_a_view_that_would_not_run_is_refused(client, crm, token, body, field, named):
+    response = api(client, crm, token(), "POST", "/api/v1/views", json=body)
+    assert response.status_code == 422
+    assert named in " ".join(response.get_json()["errors"][field])
+
+
+def test_a_view_of_companies_cannot_drive_the_contact_list(client, crm, token):
+    plain = token()
+    view = api(client, crm, plain, "POST", "/api/v1/views", json={"object_type": "company", "name": "C"}).get_json()
+    response = api_get(client, crm, plain, "/api/v1/contacts", view=view["id"])
+    assert response.status_code == 422
+    assert "company" in response.get_json()["errors"]["view"][0]
+
+
+def test_another_workspace_sees_none_of_the_lists(client, crm, token, make_workspace, api_token):
+    other = make_workspace()
+    foreign = api_token(other)
+    host = HostClient(client, other.host)
+    assert host.api("GET", "/api/v1/contacts", foreign).get_json() == {"items": [], "next_cursor": None}
+    assert host.api("GET", "/api/v1/companies", foreign).get_json() == {"items": [], "next_cursor": None}
+    view = api(client, crm, token(), "POST", "/api/v1/views",
+               json={"object_type": "contact", "name": "Shared", "shared": True}).get_json()
+    assert host.api("GET", f"/api/v1/views/{view['id']}", foreign).status_code == 404
+    assert host.api("GET", "/api/v1/views", foreign).get_json() == []
+    # A's token does not work on B's address either.
+    assert host.api("GET", "/api/v1/contacts", token()).status_code == 404

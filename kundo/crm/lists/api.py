@@ -38,6 +38,7 @@ from kundo.platform.errors import Problem
 from kundo.tenants.models import Role
 from kundo.tenants.resolution import current_tenant_db
 from kundo.tenants.service import get_member, members_of
+from kundo.tenants.session import TenantScope, open_tenant_session
 
 blueprint = Blueprint("api_crm_lists", __name__, url_prefix="/api/v1",
                       description="CRM: lists, CSV export, bulk actions, saved views and search")
@@ -108,12 +109,27 @@ def _export(object_type: str, args: dict) -> Response:
     except ValueError as error:
         raise _unprocessable(str(error), "columns") from None
     owners = {member.user_id: member.user.name for member in members_of(g.tenant)}
-    chunks = stream_csv(current_tenant_db(), compiled, columns, context=context, delimiter=args["delimiter"],
-                        owner_names=owners)
+    chunks = _exported(TenantScope.of(g.tenant), compiled, columns, context=context, delimiter=args["delimiter"],
+                       owner_names=owners)
     filename = f"{'contacts' if object_type == 'contact' else 'companies'}-{date.today().isoformat()}.csv"
     return Response(stream_with_context(chunks), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
     }, content_type="text/csv; charset=utf-8")
+
+
+def _exported(scope: TenantScope, compiled, columns, **options):
+    """The CSV chunks, read in a session of their own.
+
+    The request's session is closed at teardown, which runs before a streamed body
+    is sent; and one repeatable-read transaction gives every page the same snapshot,
+    so a contact edited during a long export is neither skipped nor written twice.
+    """
+    session = open_tenant_session(scope)
+    try:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        yield from stream_csv(session, compiled, columns, **options)
+    finally:
+        session.close()
 
 
 _CSV = {"description": "The list as CSV (UTF-8 with byte order mark).",

@@ -175,7 +175,7 @@ def _assign_owner(session: Session, selection: Select, owner_id: int | None, act
 
 def _change_tag(session: Session, selection: Select, tag: str, *, add: bool, actor_id: int | None) -> int:
     """Tags compare case-insensitively, as in the contacts service: "VIP" removes "vip"."""
-    element = func.unnest(Contact.tags).table_valued("tag").alias("element")
+    element = func.unnest(Contact.tags).table_valued("tag").render_derived(name="element")
     carries = exists(select(literal(1)).select_from(element)
                      .where(func.lower(element.c.tag) == tag.lower()).correlate(Contact))
     if add:
@@ -190,7 +190,7 @@ def _change_tag(session: Session, selection: Select, tag: str, *, add: bool, act
     if add:
         new_tags = func.array_append(Contact.tags, cast(literal(tag), String(60)))
     else:
-        kept = func.unnest(Contact.tags).table_valued("tag").alias("kept")
+        kept = func.unnest(Contact.tags).table_valued("tag").render_derived(name="kept")
         new_tags = func.coalesce(
             select(func.array_agg(kept.c.tag)).select_from(kept)
             .where(func.lower(kept.c.tag) != tag.lower()).correlate(Contact).scalar_subquery(),
