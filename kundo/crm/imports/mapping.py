@@ -194,7 +194,7 @@ def validate_mapping(mapping: dict, headers: list[str], object_type: str,
         used.setdefault(target, header)
         result[header] = target
     if errors:
-        raise MappingError(_("Some columns cannot be mapped: see `errors`."), errors)
+        raise MappingError(_("Some columns cannot be mapped; each one is named with its problem."), errors)
     _require_identifying_field(set(result.values()), object_type)
     return result
 
