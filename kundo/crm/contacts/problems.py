@@ -32,9 +32,9 @@ def problem_for(error: Exception, *, custom_prefix: str = "custom.", missing_as:
         errors = {f"{custom_prefix}{key}": [message] for key, message in error.errors.items()}
         return Problem(422, _("Check the properties %(keys)s: see `errors`.", keys=", ".join(errors)), errors=errors)
     if isinstance(error, DuplicateEmailError):
-        return Problem(409, str(error), errors={"emails": [str(error)]}, existing_contact_id=error.contact_id)
+        return Problem(409, str(error), errors={"emails": [str(error)]})
     if isinstance(error, DuplicateDomainError):
-        return Problem(409, str(error), errors={"domain": [str(error)]}, existing_company_id=error.company_id)
+        return Problem(409, str(error), errors={"domain": [str(error)]})
     if isinstance(error, (ContactError, CompanyError)):
         field = error.field or "body"
         return Problem(422, str(error), errors={field: [str(error)]})

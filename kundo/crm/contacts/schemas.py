@@ -37,19 +37,20 @@ def _consent_of(contact) -> dict:
 class ContactSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(dump_only=True, metadata={"description": "First and last name, else the e-mail."})
-    first_name = fields.String(dump_only=True)
-    last_name = fields.String(dump_only=True)
-    email = fields.String(attribute="primary_email", dump_only=True, metadata={"description": "The primary e-mail."})
+    first_name = fields.String(dump_only=True, allow_none=True)
+    last_name = fields.String(dump_only=True, allow_none=True)
+    email = fields.String(attribute="primary_email", dump_only=True, allow_none=True,
+                          metadata={"description": "The primary e-mail."})
     emails = fields.List(fields.Nested(ContactEmailSchema), dump_only=True)
     phones = fields.List(fields.String(), dump_only=True)
-    job_title = fields.String(dump_only=True)
-    owner_id = fields.Integer(dump_only=True)
-    primary_company_id = fields.Integer(dump_only=True)
-    lifecycle_stage = fields.String(dump_only=True)
+    job_title = fields.String(dump_only=True, allow_none=True)
+    owner_id = fields.Integer(dump_only=True, allow_none=True)
+    primary_company_id = fields.Integer(dump_only=True, allow_none=True)
+    lifecycle_stage = fields.String(dump_only=True, allow_none=True)
     lifecycle_dates = fields.Dict(keys=fields.String(), values=fields.String(), dump_only=True,
                                   metadata={"description": "When each lifecycle stage was first reached."})
-    lead_status = fields.String(dump_only=True)
-    source = fields.String(dump_only=True)
+    lead_status = fields.String(dump_only=True, allow_none=True)
+    source = fields.String(dump_only=True, allow_none=True)
     tags = fields.List(fields.String(), dump_only=True)
     consent = fields.Function(_consent_of, dump_only=True,
                               metadata={"description": "{status, at, source} of the latest consent decision."})
@@ -114,7 +115,7 @@ class LinkedContactSchema(Schema):
     """A contact as one of a company's people."""
 
     contact = fields.Nested(ContactSchema, dump_only=True)
-    role = fields.String(dump_only=True)
+    role = fields.String(dump_only=True, allow_none=True)
     primary = fields.Boolean(dump_only=True)
 
 
@@ -126,7 +127,7 @@ class LinkedContactPageSchema(Schema):
 
 class ContactCompanySchema(Schema):
     company = fields.Nested(CompanySchema, dump_only=True)
-    role = fields.String(dump_only=True)
+    role = fields.String(dump_only=True, allow_none=True)
     primary = fields.Boolean(dump_only=True)
 
 

@@ -69,5 +69,5 @@ class PropertyByKey(MethodView):
                 count = service.count_values(session, object_type, definition.key)
                 message = _("Deleting “%(key)s” also deletes its value on %(count)s records. Repeat the request "
                             "with ?confirm=true to go ahead.", key=key, count=count)
-                raise Problem(400, message, errors={"confirm": [message]}, values=count)
+                raise Problem(400, message, errors={"confirm": [message]})
             service.delete_definition(session, object_type, key)
