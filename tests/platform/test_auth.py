@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -15,7 +17,7 @@ from kundo.platform.auth.models import OneTimeToken, User
 from kundo.platform.db import db, utcnow
 from kundo.platform.mail.models import OutboxMail
 from kundo.tenants.models import Membership, Role
-from kundo.testing.fixtures import TEST_DOMAIN, TEST_PASSWORD, unique_slug
+from kundo.testing.fixtures import TEST_DOMAIN, TEST_PASSWORD, Workspace, unique_slug
 from kundo.testing.web import HostClient
 
 NEW_PASSWORD = "a brand new passphrase 42"  # noqa: S105
@@ -65,10 +67,48 @@ def fresh_client(app, host: str) -> HostClient:
     return HostClient(app.test_client(), host)
 
 
+@pytest.fixture(scope="module")
+def shared_workspaces(app) -> list[Workspace]:
+    """Three workspaces this module's tests share.
+
+    Provisioning a workspace is DDL for every tenant table; a person is one row. So each
+    test brings its own person (see `person`) instead of its own workspace.
+    """
+    from kundo.platform.auth.service import create_user
+    from kundo.tenants.service import create_workspace
+
+    made = []
+    with app.app_context():
+        for name in ("Alpha AG", "Beta GmbH", "Gamma KG"):
+            owner = create_user(email=f"{unique_slug('owner')}@example.com", name="Olivia Owner",
+                                password=TEST_PASSWORD)
+            owner.email_verified_at = utcnow()
+            tenant = create_workspace(slug=unique_slug("auth"), name=name, owner=owner)
+            db.session.commit()
+            made.append(Workspace(tenant.id, tenant.slug, tenant.schema_name, tenant.role_name, owner.id, owner.email))
+    return made
+
+
+@pytest.fixture
+def person(app, make_user, shared_workspaces):
+    """person(0, 1, role="owner") -> shared workspaces 0 and 1 as seen by a new person who
+    belongs to both: the returned workspaces' owner_id and owner_email are that person."""
+
+    def _person(*indexes: int, role: str = "owner") -> list[Workspace]:
+        user_id, email = make_user(name="Petra Person")
+        seats = []
+        for index in indexes:
+            join(app, shared_workspaces[index], user_id, role)
+            seats.append(replace(shared_workspaces[index], owner_id=user_id, owner_email=email))
+        return seats
+
+    return _person
+
+
 # ---- log in and out ----------------------------------------------------------------------
 
-def test_login_on_a_workspace_host_signs_in_and_is_audited(app, client, make_workspace):
-    ws = make_workspace()
+def test_login_on_a_workspace_host_signs_in_and_is_audited(app, client, person):
+    [ws] = person(0)
     host = HostClient(client, ws.host)
     assert not is_signed_in(host)
 
@@ -76,30 +116,32 @@ def test_login_on_a_workspace_host_signs_in_and_is_audited(app, client, make_wor
 
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert is_signed_in(host)
-    [entry] = audit_entries(app, "user.login", tenant_id=ws.tenant_id)
-    assert entry.actor_user_id == ws.owner_id and entry.request_id
+    [entry] = audit_entries(app, "user.login", tenant_id=ws.tenant_id, actor_user_id=ws.owner_id)
+    assert entry.target == f"user:{ws.owner_id}" and entry.request_id
     with app.app_context():
         assert db.session.get(User, ws.owner_id).last_login_at is not None
 
 
 @pytest.mark.parametrize("who", ["wrong password", "unknown e-mail"])
-def test_wrong_credentials_answer_401_with_a_message_and_are_audited(app, client, make_workspace, who):
-    ws = make_workspace()
+def test_wrong_credentials_answer_401_with_a_message_and_are_audited(app, client, person, who):
+    [ws] = person(0)
     host = HostClient(client, ws.host)
     email = ws.owner_email if who == "wrong password" else "nobody-here@nowhere.example"
+    request_id = uuid.uuid4().hex
 
-    response = host.submit("/login", {"email": email, "password": "not the password"})
+    response = host.submit("/login", {"email": email, "password": "not the password"},
+                           headers={"X-Request-ID": request_id})
 
     assert response.status_code == 401
     assert "E-mail or password is wrong." in page_text(response)
     assert not is_signed_in(host)
-    [entry] = audit_entries(app, "user.login_failed", tenant_id=ws.tenant_id)
+    [entry] = audit_entries(app, "user.login_failed", tenant_id=ws.tenant_id, request_id=request_id)
     assert entry.data == {"email_domain": email.rpartition("@")[2]}
     assert entry.actor_user_id is None
 
 
-def test_login_goes_back_to_the_page_that_asked_for_it(client, make_workspace):
-    ws = make_workspace()
+def test_login_goes_back_to_the_page_that_asked_for_it(client, person):
+    [ws] = person(0)
     host = HostClient(client, ws.host)
     asked = host.get("/settings/members")
     assert asked.status_code == 302 and asked.headers["Location"] == "/login?next=/settings/members"
@@ -110,8 +152,8 @@ def test_login_goes_back_to_the_page_that_asked_for_it(client, make_workspace):
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/", "/\t/evil.example"])
-def test_login_never_redirects_off_site(client, make_workspace, target):
-    ws = make_workspace()
+def test_login_never_redirects_off_site(client, person, target):
+    [ws] = person(0)
     host = HostClient(client, ws.host)
     response = host.submit("/login", {"email": ws.owner_email, "password": TEST_PASSWORD, "next": target})
     assert response.status_code == 302
@@ -120,8 +162,8 @@ def test_login_never_redirects_off_site(client, make_workspace, target):
     assert urlsplit(urljoin(host.base_url + "/login", location)).netloc == ws.host
 
 
-def test_logout_ends_the_session_and_needs_csrf(client, make_workspace, sign_in):
-    ws = make_workspace()
+def test_logout_ends_the_session_and_needs_csrf(client, person, sign_in):
+    [ws] = person(0)
     host = sign_in(ws)
     assert host.post("/logout").status_code == 400  # no token: a foreign page cannot log you out
     assert is_signed_in(host)
@@ -132,9 +174,9 @@ def test_logout_ends_the_session_and_needs_csrf(client, make_workspace, sign_in)
     assert "You are logged out." in page_text(host.get("/login"))
 
 
-def test_a_non_member_cannot_sign_in_on_a_workspace_host(app, client, make_workspace, make_user):
-    ws = make_workspace()
-    _user_id, email = make_user()
+def test_a_non_member_cannot_sign_in_on_a_workspace_host(app, client, shared_workspaces, make_user):
+    ws = shared_workspaces[0]
+    user_id, email = make_user()
     host = HostClient(client, ws.host)
 
     response = host.submit("/login", {"email": email, "password": TEST_PASSWORD})
@@ -142,13 +184,11 @@ def test_a_non_member_cannot_sign_in_on_a_workspace_host(app, client, make_works
     assert response.status_code == 401
     assert "You are not a member of this workspace. Ask one of its admins for an invitation." in page_text(response)
     assert not is_signed_in(host)
-    assert audit_entries(app, "user.login", tenant_id=ws.tenant_id) == []
+    assert audit_entries(app, "user.login", tenant_id=ws.tenant_id, actor_user_id=user_id) == []
 
 
-def test_login_on_the_root_domain_shows_the_workspace_chooser(app, client, root, make_workspace):
-    alpha = make_workspace(name="Alpha AG")
-    beta = make_workspace(name="Beta GmbH")
-    join(app, beta, alpha.owner_id, "member")
+def test_login_on_the_root_domain_shows_the_workspace_chooser(app, client, root, person):
+    alpha, beta = person(0, 1)
 
     response = root.submit("/login", {"email": alpha.owner_email, "password": TEST_PASSWORD})
 
@@ -173,11 +213,8 @@ def test_the_chooser_needs_a_signed_in_user(root):
 # ---- switching workspaces and hand-off tokens ------------------------------------------------
 
 @pytest.fixture
-def two_workspaces(app, make_workspace):
-    alpha = make_workspace(name="Alpha AG")
-    beta = make_workspace(name="Beta GmbH")
-    join(app, beta, alpha.owner_id, "admin")
-    return alpha, beta
+def two_workspaces(person):
+    return person(0, 1)
 
 
 def _handoff_location(host: HostClient, slug: str) -> str:
@@ -212,12 +249,10 @@ def test_a_handoff_token_works_once(app, client, sign_in, two_workspaces):
     assert "This link has already been used." in page_text(HostClient(other_browser, beta.host).get("/login"))
 
 
-def test_a_handoff_token_for_one_workspace_is_refused_on_another(app, sign_in, make_workspace, two_workspaces):
-    alpha, beta = two_workspaces
+def test_a_handoff_token_for_one_workspace_is_refused_on_another(app, sign_in, person):
+    # The person belongs to all three, so only the token's own workspace can refuse it.
+    alpha, beta, gamma = person(0, 1, 2)
     location = _handoff_location(sign_in(alpha), beta.slug)
-    # The same user is a member of gamma too, so only the token's workspace can refuse it.
-    gamma = make_workspace()
-    join(app, gamma, alpha.owner_id, "member")
 
     stolen = urlsplit(location)
     other_browser = app.test_client()
@@ -236,9 +271,9 @@ def test_a_tampered_handoff_token_is_refused(client, sign_in, two_workspaces):
     assert not is_signed_in(HostClient(client, beta.host))
 
 
-def test_switching_to_a_workspace_you_do_not_belong_to_is_404(sign_in, make_workspace):
-    alpha = make_workspace()
-    stranger = make_workspace()
+def test_switching_to_a_workspace_you_do_not_belong_to_is_404(sign_in, person, shared_workspaces):
+    [alpha] = person(0)
+    stranger = shared_workspaces[2]
     assert sign_in(alpha).get(f"/switch/{stranger.slug}").status_code == 404
 
 
@@ -263,8 +298,8 @@ def _forgot(host: HostClient, email: str):
     return host.submit("/password/forgot", {"email": email})
 
 
-def test_forgot_password_answers_the_same_for_known_and_unknown_addresses(app, client, make_workspace):
-    ws = make_workspace()
+def test_forgot_password_answers_the_same_for_known_and_unknown_addresses(app, client, person):
+    [ws] = person(0)
     host = HostClient(client, ws.host)
     known = _forgot(host, ws.owner_email)
     unknown = _forgot(host, "nobody-at-all@example.org")
@@ -289,8 +324,8 @@ def _set_password(client, link: str, password: str = NEW_PASSWORD, confirm: str 
     return host.submit(parts.path, {"password": password, "password_confirm": confirm or password})
 
 
-def test_the_mailed_reset_link_sets_a_new_password_and_signs_in(app, client, make_workspace):
-    ws = make_workspace()
+def test_the_mailed_reset_link_sets_a_new_password_and_signs_in(app, client, person):
+    [ws] = person(0)
     link = _reset_link(app, client, ws)
     assert urlsplit(link).netloc == ws.host  # asked on the workspace host, answered there
 
@@ -304,8 +339,8 @@ def test_the_mailed_reset_link_sets_a_new_password_and_signs_in(app, client, mak
     assert other.submit("/login", {"email": ws.owner_email, "password": NEW_PASSWORD}).status_code == 302
 
 
-def test_a_reset_link_works_once(app, client, make_workspace):
-    ws = make_workspace()
+def test_a_reset_link_works_once(app, client, person):
+    [ws] = person(0)
     link = _reset_link(app, client, ws)
     assert _set_password(client, link).status_code == 302
 
@@ -314,8 +349,8 @@ def test_a_reset_link_works_once(app, client, make_workspace):
     assert "This link has already been used. Ask for a new one." in page_text(again)
 
 
-def test_an_expired_reset_link_is_refused(app, client, make_workspace):
-    ws = make_workspace()
+def test_an_expired_reset_link_is_refused(app, client, person):
+    [ws] = person(0)
     link = _reset_link(app, client, ws)
     with app.app_context():
         db.session.execute(update(OneTimeToken).where(
@@ -331,8 +366,8 @@ def test_an_expired_reset_link_is_refused(app, client, make_workspace):
         "/login", {"email": ws.owner_email, "password": TEST_PASSWORD}).status_code == 302
 
 
-def test_using_a_newer_reset_link_kills_the_older_one(app, client, make_workspace):
-    ws = make_workspace()
+def test_using_a_newer_reset_link_kills_the_older_one(app, client, person):
+    [ws] = person(0)
     older = _reset_link(app, client, ws)
     newer = _reset_link(app, client, ws)
     assert _set_password(client, newer).status_code == 302
@@ -343,8 +378,8 @@ def test_using_a_newer_reset_link_kills_the_older_one(app, client, make_workspac
 
 
 @pytest.mark.parametrize("tamper", ["truncate", "swap-secret", "other-purpose"])
-def test_a_tampered_reset_link_is_refused(app, client, make_workspace, tamper):
-    ws = make_workspace()
+def test_a_tampered_reset_link_is_refused(app, client, person, tamper):
+    [ws] = person(0)
     link = _reset_link(app, client, ws)
     base, _sep, token = link.rpartition("/")
     if tamper == "truncate":
@@ -374,16 +409,17 @@ def test_a_tampered_reset_link_is_refused(app, client, make_workspace, tamper):
     (NEW_PASSWORD, "something else entirely", "The two passwords differ."),
     ("short", "short", "Use at least 10 characters."),
 ])
-def test_a_refused_new_password_keeps_the_link_usable(app, client, make_workspace, password, confirm, message):
-    ws = make_workspace()
+def test_a_refused_new_password_keeps_the_link_usable(app, client, person, password, confirm, message):
+    [ws] = person(0)
     link = _reset_link(app, client, ws)
     response = _set_password(client, link, password, confirm)
     assert response.status_code == 400 and message in page_text(response)
     assert _set_password(client, link).status_code == 302
 
 
-def test_a_non_member_asking_on_a_workspace_host_is_sent_to_the_root_domain(app, client, make_workspace, make_user):
-    ws = make_workspace()
+def test_a_non_member_asking_on_a_workspace_host_is_sent_to_the_root_domain(app, client, shared_workspaces,
+                                                                             make_user):
+    ws = shared_workspaces[0]
     _user_id, email = make_user()
     assert _forgot(HostClient(client, ws.host), email).status_code == 200
     [mail] = mails_to(app, email)
@@ -396,8 +432,8 @@ def test_a_non_member_asking_on_a_workspace_host_is_sent_to_the_root_domain(app,
     assert HostClient(client, TEST_DOMAIN).get("/workspaces").status_code == 200
 
 
-def test_a_password_reset_signs_out_every_other_session(app, client, make_workspace, sign_in):
-    ws = make_workspace()
+def test_a_password_reset_signs_out_every_other_session(app, client, person, sign_in):
+    [ws] = person(0)
     old_session = sign_in(ws)
     assert is_signed_in(old_session)
 
@@ -409,8 +445,8 @@ def test_a_password_reset_signs_out_every_other_session(app, client, make_worksp
     assert is_signed_in(HostClient(resetting_browser, ws.host))
 
 
-def test_changing_the_password_on_the_profile_signs_out_other_sessions_only(app, make_workspace):
-    ws = make_workspace()
+def test_changing_the_password_on_the_profile_signs_out_other_sessions_only(app, person):
+    [ws] = person(0)
     laptop, phone = fresh_client(app, ws.host), fresh_client(app, ws.host)
     for browser in (laptop, phone):
         assert browser.submit("/login", {"email": ws.owner_email, "password": TEST_PASSWORD}).status_code == 302
@@ -495,8 +531,8 @@ def test_a_forged_verification_link_is_refused(signed_up):
 
 # ---- API tokens on the profile (audited) --------------------------------------------------------
 
-def test_creating_an_api_token_on_the_page_is_audited_and_shown_once(app, make_workspace, sign_in):
-    ws = make_workspace()
+def test_creating_an_api_token_on_the_page_is_audited_and_shown_once(app, person, sign_in):
+    [ws] = person(0)
     host = sign_in(ws)
     response = host.submit("/account/tokens", {"name": "CI deploy", "scopes": ["read", "write"]})
     assert response.status_code == 200
@@ -504,6 +540,6 @@ def test_creating_an_api_token_on_the_page_is_audited_and_shown_once(app, make_w
     token = re.search(r"kundo_[A-Za-z0-9]{8}_[A-Za-z0-9_-]+", body).group(0)
     assert host.api("GET", "/api/v1/me", token).status_code == 200
     assert token not in page_text(host.get("/account/tokens"))
-    [entry] = audit_entries(app, "api_token.created", tenant_id=ws.tenant_id)
+    [entry] = audit_entries(app, "api_token.created", tenant_id=ws.tenant_id, actor_user_id=ws.owner_id)
     assert entry.actor_user_id == ws.owner_id
     assert entry.data == {"name": "CI deploy", "scopes": ["read", "write"]}
