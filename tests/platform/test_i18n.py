@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from kundo.platform.db import db
 from kundo.platform.i18n import TRANSLATIONS_DIR
 from kundo.platform.mail.models import OutboxMail
 from kundo.tenants.models import Membership, Role
-from kundo.testing.fixtures import TEST_DOMAIN, TEST_PASSWORD, build_app, unique_slug
+from kundo.testing.fixtures import TEST_DOMAIN, TEST_PASSWORD, Workspace, build_app, unique_slug
 from kundo.testing.web import HostClient
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
@@ -52,6 +53,40 @@ def i18n_app(app, database_url):
     yield i18n_app
     with i18n_app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_workspaces(app) -> list[Workspace]:
+    """Two workspaces this module's tests share; each test brings its own person (`person`),
+    since provisioning a workspace costs DDL for every tenant table and a person one row."""
+    from kundo.platform.auth.service import create_user
+    from kundo.tenants.service import create_workspace
+
+    made = []
+    with app.app_context():
+        for name in ("Sprache AG", "Langue SA"):
+            owner = create_user(email=f"{unique_slug('owner')}@example.com", name="Olivia Owner",
+                                password=TEST_PASSWORD)
+            tenant = create_workspace(slug=unique_slug("i18n"), name=name, owner=owner)
+            db.session.commit()
+            made.append(Workspace(tenant.id, tenant.slug, tenant.schema_name, tenant.role_name, owner.id, owner.email))
+    return made
+
+
+@pytest.fixture
+def person(app, make_user, shared_workspaces):
+    """person(0, 1) -> those shared workspaces as seen by a new member (owner_id/owner_email)."""
+
+    def _person(*indexes: int) -> list[Workspace]:
+        user_id, email = make_user(name="Petra Person")
+        with app.app_context():
+            for index in indexes:
+                db.session.add(Membership(tenant_id=shared_workspaces[index].tenant_id, user_id=user_id,
+                                          role=Role.MEMBER))
+            db.session.commit()
+        return [replace(shared_workspaces[index], owner_id=user_id, owner_email=email) for index in indexes]
+
+    return _person
 
 
 @pytest.fixture(scope="module")
@@ -144,16 +179,16 @@ def test_the_language_button_needs_csrf(i18n_app):
     (None, GERMAN, "de"),
     (None, ENGLISH, "en"),
 ])
-def test_the_users_setting_wins_over_the_browser(i18n_app, make_workspace, stored, accept, expected):
-    ws = make_workspace()
+def test_the_users_setting_wins_over_the_browser(i18n_app, person, stored, accept, expected):
+    [ws] = person(0)
     set_locale_of(i18n_app, ws.owner_id, stored)
     host = browser(i18n_app, ws.host, accept)
     log_in(host, ws.owner_email)
     assert page_language(host.get("/")) == expected
 
 
-def test_the_language_button_of_a_signed_in_user_is_saved(i18n_app, make_workspace):
-    ws = make_workspace()
+def test_the_language_button_of_a_signed_in_user_is_saved(i18n_app, person):
+    [ws] = person(0)
     set_locale_of(i18n_app, ws.owner_id, "en")
     host = browser(i18n_app, ws.host, ENGLISH)
     log_in(host, ws.owner_email)
@@ -162,11 +197,8 @@ def test_the_language_button_of_a_signed_in_user_is_saved(i18n_app, make_workspa
     assert page_language(host.get("/settings/members")) == "de"
 
 
-def test_the_profile_language_follows_the_user_to_other_workspaces(i18n_app, make_workspace):
-    alpha, beta = make_workspace(), make_workspace()
-    with i18n_app.app_context():
-        db.session.add(Membership(tenant_id=beta.tenant_id, user_id=alpha.owner_id, role=Role.MEMBER))
-        db.session.commit()
+def test_the_profile_language_follows_the_user_to_other_workspaces(i18n_app, person):
+    alpha, beta = person(0, 1)
     set_locale_of(i18n_app, alpha.owner_id, "en")
     host = browser(i18n_app, alpha.host, ENGLISH)
     log_in(host, alpha.owner_email)
@@ -181,8 +213,8 @@ def test_the_profile_language_follows_the_user_to_other_workspaces(i18n_app, mak
     assert page_language(HostClient(host.client, beta.host).get("/")) == "de"
 
 
-def test_a_language_chosen_on_the_login_page_survives_logging_in(i18n_app, make_workspace):
-    ws = make_workspace()
+def test_a_language_chosen_on_the_login_page_survives_logging_in(i18n_app, person):
+    [ws] = person(0)
     set_locale_of(i18n_app, ws.owner_id, "en")
     host = browser(i18n_app, ws.host, ENGLISH)
     host.submit("/locale", {"locale": "de", "next": "/login"}, page="/login")
@@ -196,8 +228,8 @@ def test_a_language_chosen_on_the_login_page_survives_logging_in(i18n_app, make_
 
 # ---- messages from services and mails ---------------------------------------------------------
 
-def test_a_refused_login_explains_itself_in_german(i18n_app, german, make_workspace):
-    ws = make_workspace()
+def test_a_refused_login_explains_itself_in_german(i18n_app, german, person):
+    [ws] = person(0)
     response = browser(i18n_app, ws.host, GERMAN).submit("/login", {"email": ws.owner_email, "password": "falsch"})
     assert response.status_code == 401
     assert german("E-mail or password is wrong.") in page_text(response)
@@ -216,16 +248,16 @@ def test_signup_refusals_are_german(i18n_app, german):
     assert german("Please accept the terms to create a workspace.") in page_text(no_terms)
 
 
-def test_a_used_link_is_refused_in_german(i18n_app, german, make_workspace):
-    ws = make_workspace()
+def test_a_used_link_is_refused_in_german(i18n_app, german, person):
+    [ws] = person(0)
     host = browser(i18n_app, ws.host, GERMAN)
     response = host.submit("/password/reset/not-a-valid-token", {"password": "x" * 12, "password_confirm": "x" * 12})
     assert response.status_code == 400
     assert german("This link is not valid. Copy the whole link from the e-mail.") in page_text(response)
 
 
-def test_the_password_reset_mail_is_written_in_the_askers_language(i18n_app, german, make_workspace):
-    ws = make_workspace()
+def test_the_password_reset_mail_is_written_in_the_askers_language(i18n_app, german, person):
+    [ws] = person(0)
     browser(i18n_app, ws.host, GERMAN).submit("/password/forgot", {"email": ws.owner_email})
     with i18n_app.app_context():
         mail = db.session.scalar(select(OutboxMail).where(OutboxMail.recipient == ws.owner_email))
