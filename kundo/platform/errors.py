@@ -48,7 +48,7 @@ def describe_invalid_request(messages: dict) -> tuple[str, dict]:
     """(detail, errors per field) from webargs' {location: {field: [msg]}} messages.
 
     Clients fix fields, not locations, so the location level is dropped unless two
-    locations name the same field; nested fields get dotted paths (`scopes.0`).
+    locations name the same field; messages of nested items name their path.
     Messages about the whole body (not valid JSON, not an object) become the detail,
     since no field is to blame.
     """
@@ -58,12 +58,12 @@ def describe_invalid_request(messages: dict) -> tuple[str, dict]:
         if not isinstance(found, dict):
             general.extend(found if isinstance(found, list) else [str(found)])
             continue
-        for field, field_messages in _flatten(found):
+        for field, field_messages in found.items():
             if field == "_schema":
-                general.extend(field_messages)
+                general.extend(_messages(field_messages))
                 continue
-            key = field if field not in errors else f"{location}.{field}"
-            errors[key] = field_messages
+            key = str(field) if field not in errors else f"{location}.{field}"
+            errors[key] = _messages(field_messages)
     if general:
         detail = " ".join(general) + " Send a JSON object with the fields this operation documents."
     else:
@@ -71,14 +71,14 @@ def describe_invalid_request(messages: dict) -> tuple[str, dict]:
     return detail, errors
 
 
-def _flatten(messages: dict, prefix: str = ""):
-    """Yield (dotted field path, [messages]): `{"scopes": {0: [...]}}` → `scopes.0`."""
-    for key, value in messages.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict):
-            yield from _flatten(value, path)
-        else:
-            yield path, [str(m) for m in value] if isinstance(value, list) else [str(value)]
+def _messages(found, path: str = "") -> list[str]:
+    """Messages as plain strings; those of nested items say where they belong
+    (`{0: {"object_id": [...]}}` → `"0.object_id: ..."`)."""
+    if isinstance(found, dict):
+        return [message for key, value in found.items()
+                for message in _messages(value, f"{path}.{key}" if path else str(key))]
+    items = found if isinstance(found, list) else [found]
+    return [f"{path}: {item}" if path else str(item) for item in items]
 
 
 def handle_http_error(error: HTTPException):
