@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from functools import cached_property
 
@@ -13,8 +14,12 @@ from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import BadRequest
 
+from kundo.platform.errors import handle_http_error
+
+log = logging.getLogger("kundo.security")
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
@@ -106,9 +111,17 @@ def secrets_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a, b)
 
 
+def _explain_refused_form(error: CSRFError):
+    # "The CSRF token is missing." means nothing to the person; the log keeps the reason.
+    log.info("form refused: %s", error.description)
+    return handle_http_error(BadRequest(description=_(
+        "This form has expired or was sent from another page. Reload the page and send it again.")))
+
+
 def init_app(app: Flask) -> None:
     app.extensions["kundo_password_hashing"] = PasswordHashing(app.config["KUNDO"].argon2_profile)
     csrf.init_app(app)
+    app.register_error_handler(CSRFError, _explain_refused_form)
     app.config["KUNDO_RATELIMIT_ENABLED"] = app.config.get("RATELIMIT_ENABLED", True)
     app.config["RATELIMIT_ENABLED"] = True  # see _limits_off_for_this_app
     limiter.init_app(app)
