@@ -54,6 +54,8 @@ def decode_cursor(cursor: str, key_columns) -> list:
 
 
 def _typed(value, column):
+    if value is None and column.expression.nullable:
+        return None  # a row whose sort key is NULL; the caller's query decides where NULLs sort
     python_type = column.type.python_type
     if python_type is int:
         if isinstance(value, int) and not isinstance(value, bool) and _BIGINT[0] <= value <= _BIGINT[1]:

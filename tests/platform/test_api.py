@@ -475,3 +475,21 @@ def test_an_unexpected_error_is_a_500_problem_without_internals(production_like_
     body = assert_problem(response, 500)
     assert "boom" not in response.get_data(as_text=True)
     assert body["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_cursors_round_trip_typed_values_and_refuse_nulls_only_where_the_key_cannot_be_null():
+    from datetime import UTC, datetime
+
+    from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table
+
+    from kundo.platform.api_pagination import CursorError, decode_cursor, encode_cursor
+
+    table = Table("t", MetaData(), Column("id", BigInteger, primary_key=True), Column("due", DateTime(timezone=True)),
+                  Column("name", String, nullable=False))
+    key = [table.c.due, table.c.name, table.c.id]
+    due = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    assert decode_cursor(encode_cursor([due, "Ada", 7]), key) == [due, "Ada", 7]
+    assert decode_cursor(encode_cursor([None, "Ada", 7]), key) == [None, "Ada", 7]
+    for forged in ([due, None, 7], [due, "Ada", None], ["yesterday", "Ada", 7], [due, 5, 7]):
+        with pytest.raises(CursorError):
+            decode_cursor(encode_cursor(forged), key)
