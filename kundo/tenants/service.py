@@ -16,7 +16,13 @@ from sqlalchemy.exc import IntegrityError
 
 from kundo.platform.audit.service import record_audit
 from kundo.platform.auth.models import User
-from kundo.platform.auth.service import AuthError, create_user, find_user_by_email, issue_one_time_token
+from kundo.platform.auth.service import (
+    AuthError,
+    create_user,
+    find_user_by_email,
+    issue_one_time_token,
+    valid_email,
+)
 from kundo.platform.db import db, utcnow, violates_unique
 from kundo.platform.mail.service import send_mail
 from kundo.platform.security import WeakPassword, hash_secret, new_secret
@@ -94,7 +100,7 @@ def sign_up(*, company_name: str, slug: str, name: str, email: str, password: st
     except WeakPassword as error:
         raise WorkspaceError(str(error), "password") from error
     except AuthError as error:
-        raise WorkspaceError(str(error), "email") from error
+        raise WorkspaceError(str(error), error.field or "email") from error
     tenant = create_workspace(slug=slug, name=company_name, owner=user, locale=locale)
     send_verification_mail(user, tenant)
     record_audit("tenant.signed_up", tenant_id=tenant.id, actor_user_id=user.id,
@@ -152,8 +158,10 @@ def invite(tenant: Tenant, actor: Membership, *, email: str, role: Role | str) -
         raise WorkspaceError(_("Choose a role: owner, admin or member."), "role") from error
     if role == Role.OWNER and actor.role != Role.OWNER:
         raise WorkspaceError(_("Only owners can invite owners."), "role")
-    if "@" not in email:
-        raise WorkspaceError(_("Enter a valid e-mail address."), "email")
+    try:
+        email = valid_email(email)
+    except AuthError as error:
+        raise WorkspaceError(str(error), "email") from error
     existing = find_user_by_email(email)
     if existing is not None and db.session.scalar(
         select(Membership.id).where(Membership.tenant_id == tenant.id, Membership.user_id == existing.id)

@@ -181,7 +181,8 @@ def accept_invitation(secret: str):
                                                 password=request.form.get("password", ""),
                                                 locale=str(get_locale() or "en"))
             except (auth_service.AuthError, WeakPassword) as error:
-                errors["password" if isinstance(error, WeakPassword) else "name"] = str(error)
+                field = "password" if isinstance(error, WeakPassword) else error.field
+                errors[field if field in ("password", "name") else "form"] = str(error)
         if not errors:
             try:
                 service.accept_invitation(invitation, user)

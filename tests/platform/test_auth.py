@@ -451,6 +451,8 @@ def test_changing_the_password_on_the_profile_signs_out_other_sessions_only(app,
     for browser in (laptop, phone):
         assert browser.submit("/login", {"email": ws.owner_email, "password": TEST_PASSWORD}).status_code == 302
 
+    too_long = laptop.submit("/account", {"name": "O" * 201})
+    assert too_long.status_code == 400 and "Use at most 200 characters for your name." in page_text(too_long)
     wrong = laptop.submit("/account", {"name": "Olivia", "current_password": "nope nope nope",
                                        "new_password": NEW_PASSWORD})
     assert wrong.status_code == 400 and "Your current password is wrong." in page_text(wrong)

@@ -164,9 +164,17 @@ def test_signup_refuses_a_password_containing_the_email(root, footprint):
     assert "The password must not contain your e-mail address." in body
 
 
-def test_signup_refuses_an_invalid_email(root, footprint):
-    body = _refused(root, footprint, signup_form(email="not-an-address"))
+@pytest.mark.parametrize("email", ["not-an-address", "anna@localhost", "an na@acme.example",
+                                   "a" * 250 + "@acme.example"])
+def test_signup_refuses_an_invalid_email(root, footprint, email):
+    body = _refused(root, footprint, signup_form(email=email))
     assert "Enter a valid e-mail address." in body
+
+
+def test_signup_refuses_a_name_longer_than_the_column(root, footprint):
+    """201 characters reached PostgreSQL before, which answered with a 500."""
+    body = _refused(root, footprint, signup_form(name="N" * 201))
+    assert "Use at most 200 characters for your name." in body
 
 
 @pytest.mark.parametrize("field", ["company_name", "slug", "name", "email", "password"])

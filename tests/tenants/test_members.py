@@ -328,6 +328,8 @@ def test_a_new_person_accepts_creates_an_account_and_is_signed_in(app, team, bro
 
     weak = newcomer.submit(link.path, {"name": "Nina New", "password": "short"})
     assert weak.status_code == 400 and "Use at least 10 characters." in page_text(weak)
+    long_name = newcomer.submit(link.path, {"name": "N" * 201, "password": TEST_PASSWORD})
+    assert long_name.status_code == 400 and "Use at most 200 characters for your name." in page_text(long_name)
     with app.app_context():
         assert db.session.scalar(select(User).where(User.email == "Nina.New@Example.com")) is None
 
@@ -445,6 +447,7 @@ def test_an_invitation_of_one_workspace_is_unknown_in_another(app, team, browser
 
 @pytest.mark.parametrize(("email", "message"), [
     ("not-an-address", "Enter a valid e-mail address."),
+    ("x" * 320 + "@example.com", "Enter a valid e-mail address."),
     ("{member_email}", "{member_email} is already a member of this workspace."),
 ])
 def test_inviting_nonsense_or_an_existing_member_is_refused(app, team, browser, email, message):

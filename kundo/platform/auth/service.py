@@ -38,14 +38,41 @@ API_TOKEN_SCOPES = ("read", "write", "admin")
 
 
 class AuthError(ValueError):
-    """A refusal whose message can be shown to the person as it is."""
+    """A refusal whose message can be shown to the person as it is; `field` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 # ---- users ---------------------------------------------------------------------------
 
 
+#: The longest address SMTP can deliver to (RFC 5321); the column would take more.
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 200
+
+
 def normalize_email(email: str) -> str:
     return (email or "").strip()
+
+
+def valid_email(email: str) -> str:
+    """The normalized address, or AuthError: checked before it reaches a column or a mail server."""
+    email = normalize_email(email)
+    local, _at, domain = email.rpartition("@")
+    if not local or "." not in domain or len(email) > MAX_EMAIL_LENGTH or any(c.isspace() for c in email):
+        raise AuthError(_("Enter a valid e-mail address."), "email")
+    return email
+
+
+def valid_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise AuthError(_("Enter your name."), "name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise AuthError(_("Use at most %(count)d characters for your name.", count=MAX_NAME_LENGTH), "name")
+    return name
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -53,22 +80,19 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def create_user(*, email: str, name: str, password: str, locale: str | None = None) -> User:
-    email = normalize_email(email)
-    if "@" not in email or "." not in email.split("@")[-1]:
-        raise AuthError(_("Enter a valid e-mail address."))
-    if not (name or "").strip():
-        raise AuthError(_("Enter your name."))
+    email = valid_email(email)
+    name = valid_name(name)
     if find_user_by_email(email) is not None:
-        raise AuthError(_("An account with this e-mail address already exists. Log in instead."))
+        raise AuthError(_("An account with this e-mail address already exists. Log in instead."), "email")
     check_password_strength(password, email=email, name=name)
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
+    user = User(email=email, name=name, password_hash=hash_password(password), locale=locale)
     try:
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError as error:  # the same address signed up a moment ago
         if not violates_unique(error, "uq_users_email_lower"):
             raise
-        raise AuthError(_("An account with this e-mail address already exists. Log in instead.")) from error
+        raise AuthError(_("An account with this e-mail address already exists. Log in instead."), "email") from error
     return user
 
 

@@ -206,9 +206,10 @@ def set_locale():
 def account():
     errors = {}
     if request.method == "POST":
-        name = request.form.get("name", "").strip()
-        if not name:
-            errors["name"] = _("Enter your name.")
+        try:
+            name = service.valid_name(request.form.get("name", ""))
+        except service.AuthError as error:
+            errors["name"] = str(error)
         new_password = request.form.get("new_password", "")
         if new_password:
             if not service.authenticate(g.user.email, request.form.get("current_password", "")):
