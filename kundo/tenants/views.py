@@ -29,6 +29,12 @@ def _root_only():
         abort(404)
 
 
+def _workspace_only():
+    # Signed in on the root domain, a person has no workspace these pages could mean.
+    if g.get("tenant") is None:
+        abort(404)
+
+
 @blueprint.route("/signup", methods=["GET", "POST"])
 @limiter.limit(_signup_limit, methods=["POST"], error_message=lambda: _("Too many sign-ups from here. Wait a minute."))
 def signup():
@@ -74,6 +80,7 @@ def workspaces():
 @blueprint.get("/settings/members")
 @login_required
 def members():
+    _workspace_only()
     return render_template(
         "tenants/members.html",
         members=service.members_of(g.tenant),
@@ -145,6 +152,7 @@ def revoke_invitation(invitation_id: int):
 @blueprint.post("/settings/leave")
 @login_required
 def leave():
+    _workspace_only()
     if request.form.get("confirm") != g.tenant.slug:
         return _back_to_members(_("Type the workspace address to confirm that you want to leave."), "error")
     try:

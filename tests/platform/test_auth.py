@@ -205,6 +205,22 @@ def test_login_on_the_root_domain_shows_the_workspace_chooser(app, client, root,
     assert is_signed_in(HostClient(client, beta.host))
 
 
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/settings/members", 404), ("POST", "/settings/leave", 404), ("GET", "/account", 404),
+    ("POST", "/account", 404), ("GET", "/account/tokens", 404), ("POST", "/settings/members/invite", 403),
+])
+def test_workspace_pages_are_refused_on_the_root_domain(root, person, method, path, status):
+    """Signed in on the root domain, these pages have no workspace to show (some were a 500)."""
+    [ws] = person(0)
+    assert root.submit("/login", {"email": ws.owner_email, "password": TEST_PASSWORD}).status_code == 302
+    if method == "GET":
+        response = root.get(path)
+    else:
+        response = root.submit(path, {"confirm": ws.slug, "name": "Petra", "email": "x@example.com"},
+                               page="/workspaces")
+    assert response.status_code == status
+
+
 def test_the_chooser_needs_a_signed_in_user(root):
     response = root.get("/workspaces")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")

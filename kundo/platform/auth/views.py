@@ -204,6 +204,8 @@ def set_locale():
 @blueprint.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
+    if g.get("tenant") is None:
+        abort(404)  # the profile lives in the workspace shell; the root domain has none
     errors = {}
     if request.method == "POST":
         try:
