@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from kundo.platform.audit.models import AuditEntry
-from kundo.platform.auth.models import OneTimeToken, User
+from kundo.platform.auth.models import ApiToken, OneTimeToken, User
 from kundo.platform.db import db, utcnow
 from kundo.platform.mail.models import OutboxMail
 from kundo.tenants.models import Membership, Role
@@ -561,3 +561,22 @@ def test_creating_an_api_token_on_the_page_is_audited_and_shown_once(app, person
     [entry] = audit_entries(app, "api_token.created", tenant_id=ws.tenant_id, actor_user_id=ws.owner_id)
     assert entry.actor_user_id == ws.owner_id
     assert entry.data == {"name": "CI deploy", "scopes": ["read", "write"]}
+
+
+def test_revoking_a_token_on_the_page_stops_it_and_only_its_owner_can(app, person, sign_in, api_token):
+    [ws] = person(0)
+    [other] = person(0)
+    token = api_token(ws, ws.owner_id)
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.prefix == token.split("_")[1]))
+    stranger = fresh_client(app, other.host)
+    assert stranger.submit("/login", {"email": other.owner_email, "password": TEST_PASSWORD}).status_code == 302
+    assert stranger.submit(f"/account/tokens/{token_id}/revoke", page="/account/tokens").status_code == 404
+    host = sign_in(ws)
+    assert host.api("GET", "/api/v1/me", token).status_code == 200
+
+    response = host.submit(f"/account/tokens/{token_id}/revoke", page="/account/tokens", follow_redirects=True)
+
+    assert "The token “test” is revoked." in page_text(response)
+    assert host.api("GET", "/api/v1/me", token).status_code == 401
+    assert audit_entries(app, "api_token.revoked", actor_user_id=ws.owner_id, target=f"api_token:{token_id}")
