@@ -429,3 +429,15 @@ def test_owner_column_takes_workspace_members_by_email(scope):
     assert "No workspace member has the e-mail “stranger@example.com”" in report_rows(run)[1][-1]
     with tenant_session(scope) as session:
         assert contact_by_email(session, "a@example.com").owner_id == 42
+
+
+def test_quotes_backslashes_and_line_breaks_survive_the_bulk_copy(scope):
+    content = csv_bytes('E-Mail,Vorname,Tags', 'q@example.com,"Anna ""Nan"" \\ B.","say ""hi"";C:\\temp;{x,y}"',
+                        'n@example.com,"Zeile 1', 'Zeile 2",')
+    run = run_import(scope, content, members={})
+    assert (run.created_count, run.failed_count) == (2, 0)
+    with tenant_session(scope) as session:
+        quoted = contact_by_email(session, "q@example.com")
+        assert quoted.first_name == 'Anna "Nan" \\ B.'
+        assert quoted.tags == ['say "hi"', "C:\\temp", "{x", "y}"]
+        assert contact_by_email(session, "n@example.com").first_name == "Zeile 1\r\nZeile 2"

@@ -71,10 +71,17 @@ class ImportJob:
         # A matched record keeps its stored values, so required properties are only enforced on new ones.
         self.update_definitions = {key: PropertySpec(d.key, d.label, d.type, d.options, False)
                                    for key, d in self.definitions.items()}
+        self.required = any(spec.required for spec in self.definitions.values())
         #: dedup key (lower e-mail, "d:<domain>", "n:<name>", "#<existing id>") → spreadsheet row that claimed it
         self.claimed: dict[str, int] = {}
-        #: "d:<domain>" / "n:<lower name>" → company id, filled as batches find or create companies
-        self.company_ids: dict[str, int] = {}
+        #: Companies found or created so far, by lower-case domain and by lower-case name
+        self.company_by_domain: dict[str, int] = {}
+        self.company_by_name: dict[str, int] = {}
+
+    def forget_companies(self) -> None:
+        """After a rolled-back batch: the companies it created no longer exist."""
+        self.company_by_domain.clear()
+        self.company_by_name.clear()
 
     def claim_earlier_rows(self, records, failed_rows: set[int]) -> None:
         """Rebuild the claims of rows a crashed run already handled (all but its failed rows)."""
@@ -148,11 +155,13 @@ def _classify(session, job: ImportJob, record: ReadRecord, existing: dict[str, i
         if earlier:
             return FAILED, record.values, [_("Row %(row)s of this file already updates the same record.",
                                              row=earlier)]
-    definitions = job.definitions if existing_id is None else job.update_definitions
-    try:
-        custom = validate_custom_values(session, job.object_type, record.custom, definitions=definitions)
-    except PropertyValidationError as error:
-        return FAILED, record.values, job.reader.custom_reasons(error.errors)
+    custom = {}
+    if record.custom or (job.required and existing_id is None):
+        definitions = job.definitions if existing_id is None else job.update_definitions
+        try:
+            custom = validate_custom_values(session, job.object_type, record.custom, definitions=definitions)
+        except PropertyValidationError as error:
+            return FAILED, record.values, job.reader.custom_reasons(error.errors)
     if key:
         claims[key] = record.row
     values = {**record.values, "custom": custom}
@@ -194,35 +203,35 @@ def _attach_companies(cur, job: ImportJob, rows: list[dict]) -> None:
     wanted = [row for row in rows if row.get("company")]
     if not wanted:
         return
-    known = job.company_ids
-    domains = {row["company"]["domain"] for row in wanted if row["company"].get("domain")} - {
-        key[2:] for key in known if key.startswith("d:")}
-    names = {row["company"]["name"].lower() for row in wanted} - {key[2:] for key in known if key.startswith("n:")}
-    by_domain, by_name = writer.companies_by_domain_or_name(cur, domains, names)
-    known.update({f"d:{domain}": company_id for domain, company_id in by_domain.items()})
-    known.update({f"n:{name}": company_id for name, company_id in by_name.items() if name in names})
-    new_companies: dict[str, dict] = {}
+    by_domain, by_name = job.company_by_domain, job.company_by_name
+    domains = {row["company"]["domain"] for row in wanted if row["company"].get("domain")} - by_domain.keys()
+    names = {row["company"]["name"].lower() for row in wanted} - by_name.keys()
+    found_domains, found_names = writer.companies_by_domain_or_name(cur, domains, names)
+    by_domain.update(found_domains)
+    by_name.update((name, company_id) for name, company_id in found_names.items() if name in names)
+    new_by_domain: dict[str, dict] = {}
+    new_by_name: dict[str, dict] = {}
     for row in wanted:
         company = row["company"]
-        keys = [f"d:{company['domain']}"] if company.get("domain") else []
-        keys.append(f"n:{company['name'].lower()}")
-        found = next((known[key] for key in keys if key in known), None)
-        if found is not None:
-            row["company_id"] = found
+        domain, name = company.get("domain"), company["name"].lower()
+        company_id = (by_domain.get(domain) if domain else None) or by_name.get(name)
+        if company_id is not None:
+            row["company_id"] = company_id
             continue
-        pending = next((new_companies[key] for key in keys if key in new_companies), None)
-        if pending is None:
-            pending = dict(company)
-            for key in keys:
-                new_companies.setdefault(key, pending)
-        row["pending_company"] = pending
-    fresh = list({id(company): company for company in new_companies.values()}.values())
+        new = (new_by_domain.get(domain) if domain else None) or new_by_name.get(name)
+        if new is None:
+            new = dict(company)
+            if domain:
+                new_by_domain[domain] = new
+            new_by_name.setdefault(name, new)
+        row["new_company"] = new
+    fresh = list({id(company): company for company in (*new_by_domain.values(), *new_by_name.values())}.values())
     for company, new_id in zip(fresh, writer.allocate_ids(cur, "companies", len(fresh)), strict=True):
         company["id"] = new_id
     writer.insert_companies(cur, fresh, run_id=job.run_id, actor_id=job.actor_id)
-    for key, company in new_companies.items():
-        known[key] = company["id"]
+    by_domain.update((domain, company["id"]) for domain, company in new_by_domain.items())
+    by_name.update((name, company["id"]) for name, company in new_by_name.items())
     for row in wanted:
-        pending = row.pop("pending_company", None)
-        if pending is not None:
-            row["company_id"] = pending["id"]
+        new = row.pop("new_company", None)
+        if new is not None:
+            row["company_id"] = new["id"]

@@ -225,7 +225,7 @@ def _import_with_retries(session, job: ImportJob, batch) -> BatchResult:
             with session.begin_nested():
                 return import_batch(session, job, batch)
         except (IntegrityError, psycopg.errors.IntegrityError):
-            job.company_ids.clear()  # may name companies of the rolled-back attempt
+            job.forget_companies()  # they may name companies of the rolled-back attempt
             if attempt == _ATTEMPTS:
                 raise
     raise AssertionError("unreachable")

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from psycopg import Cursor
 from sqlalchemy.orm import Session
 
+from kundo.crm.contacts.models import LifecycleStage
 from kundo.crm.contacts.values import phone_digits_of
 from kundo.crm.imports.cells import LIST_JOINER
 from kundo.platform.db import utcnow
@@ -32,6 +33,7 @@ _CONTACT_COLUMNS = ("id", "first_name", "last_name", "job_title", "phones", "pho
                     "custom")
 _COMPANY_COLUMNS = ("id", "name", "domain", "industry", "size", "street", "postal_code", "city", "country",
                     "phone", "owner_id", "notes", "custom")
+_STAGES = tuple(stage.value for stage in LifecycleStage)
 _CONTACT_TEXTS = ("first_name", "last_name", "job_title", "lead_status", "source")
 _COMPANY_TEXTS = ("name", "domain", "industry", "street", "postal_code", "city", "country", "phone", "notes")
 
@@ -79,14 +81,15 @@ def insert_contacts(cur: Cursor, rows: list[dict], *, run_id: int, actor_id: int
     if not rows:
         return
     now = utcnow().isoformat()
+    first_dates = {stage: json.dumps({stage: now}) for stage in _STAGES}
     with cur.copy(f"COPY contacts ({', '.join(_CONTACT_COLUMNS)}) FROM STDIN") as copy:
         for row in rows:
-            phones, stage = row.get("phone") or [], row.get("lifecycle_stage")
+            phones, stage, custom = row.get("phone"), row.get("lifecycle_stage"), row.get("custom")
             copy.write_row((
-                row["id"], row.get("first_name"), row.get("last_name"), row.get("job_title"), phones,
-                phone_digits_of(phones), row.get("owner"), row.get("company_id"), stage,
-                json.dumps({stage: now} if stage else {}), row.get("lead_status"), row.get("source"),
-                row.get("tags") or [], json.dumps(row.get("custom") or {}),
+                row["id"], row.get("first_name"), row.get("last_name"), row.get("job_title"), text_array(phones),
+                phone_digits_of(phones or ()), row.get("owner"), row.get("company_id"), stage,
+                first_dates[stage] if stage else "{}", row.get("lead_status"), row.get("source"),
+                text_array(row.get("tags")), json.dumps(custom) if custom else "{}",
             ))
     with cur.copy("COPY contact_emails (contact_id, email, is_primary) FROM STDIN") as copy:
         for row in rows:
@@ -102,9 +105,9 @@ def insert_contacts(cur: Cursor, rows: list[dict], *, run_id: int, actor_id: int
                      "source": row.get("source"), "owner_id": row.get("owner"),
                      "primary_company_id": row.get("company_id"), "import_run_id": run_id})
         for row in rows))
+    reached = {stage: json.dumps({"from": None, "to": stage, "import_run_id": run_id}) for stage in _STAGES}
     copy_events(cur, "lifecycle_stage.changed", "contact", actor_id, (
-        (row["id"], {"from": None, "to": row["lifecycle_stage"], "import_run_id": run_id})
-        for row in rows if row.get("lifecycle_stage")))
+        (row["id"], reached[row["lifecycle_stage"]]) for row in rows if row.get("lifecycle_stage")))
 
 
 def update_contacts(cur: Cursor, rows: list[dict], *, run_id: int, actor_id: int | None) -> None:
@@ -244,10 +247,21 @@ def update_companies(cur: Cursor, rows: list[dict], *, run_id: int, actor_id: in
 
 
 def copy_events(cur: Cursor, event_type: str, object_type: str, actor_id: int | None, events) -> None:
-    """The set-based twin of kundo.platform.events.emit_event: (object id, payload) pairs via COPY."""
+    """The set-based twin of kundo.platform.events.emit_event: (object id, payload) pairs via COPY.
+
+    A payload may be given as JSON text already (the same one for many events).
+    """
     with cur.copy("COPY event_outbox (type, object_type, object_id, payload, actor_id) FROM STDIN") as copy:
         for object_id, payload in events:
-            copy.write_row((event_type, object_type, object_id, json.dumps(payload), actor_id))
+            copy.write_row((event_type, object_type, object_id,
+                            payload if isinstance(payload, str) else json.dumps(payload), actor_id))
+
+
+def text_array(items: list[str] | None) -> str:
+    """A PostgreSQL array literal for COPY; quicker than psycopg's generic list dumper."""
+    if not items:
+        return "{}"
+    return "{" + ",".join('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items) + "}"
 
 
 def _changes_sql(fields: list[str]) -> str:
