@@ -18,7 +18,7 @@ from kundo.platform.db import db
 from kundo.tenants.models import Membership, Role, Tenant
 from kundo.tenants.session import tenant_session
 from kundo.tenants.workspace import WorkspaceProfile
-from kundo.testing.fixtures import TEST_DOMAIN
+from kundo.testing.fixtures import TEST_DOMAIN, TEST_PASSWORD, Workspace, unique_slug
 from kundo.testing.web import HostClient
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "errors", "request_id"}
@@ -28,6 +28,20 @@ PROBLEM_KEYS = {"type", "title", "status", "detail", "errors", "request_id"}
 def on(client):
     """on(workspace_or_host) -> a HostClient for that workspace's (or any) host."""
     return lambda target: HostClient(client, target if isinstance(target, str) else target.host)
+
+
+@pytest.fixture(scope="module")
+def shared(app) -> Workspace:
+    """One workspace for the tests that only read or are refused: provisioning is DDL
+    for every tenant table, so tests that change nobody's data share it."""
+    from kundo.platform.auth.service import create_user
+    from kundo.tenants.service import create_workspace
+
+    with app.app_context():
+        owner = create_user(email=f"{unique_slug('owner')}@example.com", name="Shared Owner", password=TEST_PASSWORD)
+        tenant = create_workspace(slug=unique_slug("api"), name="Shared GmbH", owner=owner)
+        db.session.commit()
+        return Workspace(tenant.id, tenant.slug, tenant.schema_name, tenant.role_name, owner.id, owner.email)
 
 
 def assert_problem(response, status: int) -> dict:
@@ -94,8 +108,8 @@ def test_a_token_on_another_workspaces_host_is_404_and_shows_nothing_of_it(app, 
 @pytest.mark.parametrize("header", [
     None, "Basic dXNlcjpwYXNz", "Bearer", "Bearer nope", "Bearer kundo_nope_nope", "Bearer kundo__x",
 ])
-def test_requests_without_a_valid_token_are_401_problems(make_workspace, on, header):
-    ws = make_workspace()
+def test_requests_without_a_valid_token_are_401_problems(shared, on, header):
+    ws = shared
     headers = {"Authorization": header} if header else {}
     response = on(ws).client.get("/api/v1/me", base_url=on(ws).base_url, headers=headers)
     body = assert_problem(response, 401)
@@ -103,14 +117,14 @@ def test_requests_without_a_valid_token_are_401_problems(make_workspace, on, hea
     assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
 
 
-def test_a_token_with_a_wrong_secret_is_refused(make_workspace, api_token, on):
-    ws = make_workspace()
+def test_a_token_with_a_wrong_secret_is_refused(shared, api_token, on):
+    ws = shared
     prefix = api_token(ws).split("_")[1]
     assert_problem(on(ws).api("GET", "/api/v1/me", f"kundo_{prefix}_{'x' * 43}"), 401)
 
 
-def test_the_scheme_name_is_case_insensitive(make_workspace, api_token, on):
-    ws = make_workspace()
+def test_the_scheme_name_is_case_insensitive(shared, api_token, on):
+    ws = shared
     response = on(ws).client.get("/api/v1/me", base_url=on(ws).base_url,
                                  headers={"Authorization": f"bearer {api_token(ws)}"})
     assert response.status_code == 200
@@ -179,8 +193,8 @@ def test_tokens_of_other_users_and_workspaces_cannot_be_revoked(app, make_worksp
     (["write"], {"read", "write"}),
     (["admin"], {"read", "write", "admin"}),
 ])
-def test_scopes_nest_and_are_enforced(make_workspace, api_token, on, scopes, allowed):
-    ws = make_workspace()
+def test_scopes_nest_and_are_enforced(shared, api_token, on, scopes, allowed):
+    ws = shared
     token = api_token(ws, scopes=scopes)
     calls = {
         "read": ("GET", "/api/v1/workspace", None, 200),
@@ -296,30 +310,30 @@ def test_admins_invite_and_list_open_invitations(app, make_workspace, api_token,
     ({"locale": "fr"}, "locale"),
     ({"colour": "red"}, "colour"),
 ])
-def test_invalid_fields_are_422_problems_naming_each_field(make_workspace, api_token, on, body, field):
-    ws = make_workspace()
+def test_invalid_fields_are_422_problems_naming_each_field(shared, api_token, on, body, field):
+    ws = shared
     problem = assert_problem(on(ws).api("PATCH", "/api/v1/workspace", api_token(ws), json=body), 422)
     assert list(problem["errors"]) == [field]
     assert field in problem["detail"]
 
 
-def test_several_invalid_fields_are_reported_together(make_workspace, api_token, on):
-    ws = make_workspace()
+def test_several_invalid_fields_are_reported_together(shared, api_token, on):
+    ws = shared
     problem = assert_problem(on(ws).api("POST", "/api/v1/tokens", api_token(ws),
                                         json={"name": "", "scopes": ["root"]}), 422)
     assert set(problem["errors"]) == {"name", "scopes"}
     assert problem["errors"]["scopes"] == ["0: Must be one of: read, write, admin."]
 
 
-def test_a_body_that_is_not_json_is_a_400_problem(make_workspace, api_token, on):
-    ws = make_workspace()
+def test_a_body_that_is_not_json_is_a_400_problem(shared, api_token, on):
+    ws = shared
     response = on(ws).api("PATCH", "/api/v1/workspace", api_token(ws), data="{not json",
                           content_type="application/json")
     assert "JSON" in assert_problem(response, 400)["detail"]
 
 
-def test_unknown_routes_and_methods_are_problems(make_workspace, api_token, on):
-    ws = make_workspace()
+def test_unknown_routes_and_methods_are_problems(shared, api_token, on):
+    ws = shared
     token = api_token(ws)
     assert_problem(on(ws).api("GET", "/api/v1/no-such-thing", token), 404)
     response = on(ws).api("PUT", "/api/v1/me", token)
@@ -329,8 +343,8 @@ def test_unknown_routes_and_methods_are_problems(make_workspace, api_token, on):
 
 @pytest.mark.parametrize("path", ["/api/v1/members/99999999999999999999", "/api/v1/tokens/99999999999999999999",
                                   "/api/v1/members/0", "/api/v1/members/-1"])
-def test_ids_out_of_range_are_simply_not_found(make_workspace, api_token, on, path):
-    ws = make_workspace()
+def test_ids_out_of_range_are_simply_not_found(shared, api_token, on, path):
+    ws = shared
     for method in ("GET", "DELETE") if "members" in path else ("DELETE",):
         assert_problem(on(ws).api(method, path, api_token(ws)), 404)
 
@@ -382,15 +396,15 @@ def _cursor(raw: str) -> str:
     _cursor("[true]"), _cursor("[null]"), _cursor("[99999999999999999999]"), _cursor("[1, 2]"), _cursor("[]"),
     _cursor('"1"'),
 ])
-def test_a_forged_cursor_is_a_400_problem(make_workspace, api_token, on, cursor):
-    ws = make_workspace()
+def test_a_forged_cursor_is_a_400_problem(shared, api_token, on, cursor):
+    ws = shared
     body = assert_problem(on(ws).api("GET", f"/api/v1/members?cursor={cursor}", api_token(ws)), 400)
     assert "cursor" in body["errors"]
 
 
 @pytest.mark.parametrize("limit", ["0", "201", "-1", "ten"])
-def test_a_page_size_out_of_range_is_a_422_problem(make_workspace, api_token, on, limit):
-    ws = make_workspace()
+def test_a_page_size_out_of_range_is_a_422_problem(shared, api_token, on, limit):
+    ws = shared
     body = assert_problem(on(ws).api("GET", f"/api/v1/members?limit={limit}", api_token(ws)), 422)
     assert list(body["errors"]) == ["limit"]
 
