@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import html
 import re
+import threading
+import time
 import uuid
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from kundo.platform.audit.models import AuditEntry
 from kundo.platform.auth.models import User
@@ -456,3 +458,44 @@ def test_inviting_nonsense_or_an_existing_member_is_refused(app, team, browser, 
     page = page_text(post(host, f"{MEMBERS}/invite", {"email": email, "role": "member"}))
     assert message.format(member_email=team.member_email.upper()) in page
     assert open_invitations(app, team.ws, email) == []
+
+
+# ---- two owners at the same moment ---------------------------------------------------------------
+
+def test_two_owners_demoting_each_other_at_once_leave_one_owner(app, private_team, browser):
+    """A's demotion of O is in flight (written, not committed) when O demotes A.
+
+    O's request must wait for it and then see that A is the last owner; without the row
+    lock both would pass the owner count and the workspace would have no owner.
+    """
+    team = private_team
+    o_host = browser(team.ws, team.ws.owner_email)
+    post(o_host, f"{MEMBERS}/{team.admin_id}/role", {"role": "owner"})  # owners now: O and A
+    with app.app_context():
+        engine = db.engine
+    connection = engine.connect()
+    transaction = connection.begin()
+    connection.execute(update(Membership).where(Membership.tenant_id == team.ws.tenant_id,
+                                                Membership.user_id == team.ws.owner_id).values(role=Role.ADMIN))
+    backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+    def commit_when_blocking():
+        with engine.connect() as watcher:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
+                    {"pid": backend}).scalar():
+                time.sleep(0.01)
+        transaction.commit()
+
+    committer = threading.Thread(target=commit_when_blocking)
+    committer.start()
+    try:
+        page = page_text(post(o_host, f"{MEMBERS}/{team.admin_id}/role", {"role": "member"}))
+    finally:
+        committer.join()
+        connection.close()
+
+    assert "A workspace needs at least one owner. Make someone else owner first." in page
+    assert role_of(app, team.ws, team.admin_id) == Role.OWNER
+    assert role_of(app, team.ws, team.ws.owner_id) == Role.ADMIN
