@@ -27,7 +27,8 @@ from kundo.tenants.service import get_member
 blueprint = Blueprint("api_crm_tasks", __name__, url_prefix="/api/v1", description="CRM: tasks")
 
 #: Ids are PostgreSQL bigints; a larger number in the URL is simply not found.
-ID = "int(max=9223372036854775807)"
+BIGINT_MAX = 9223372036854775807
+ID = f"int(max={BIGINT_MAX})"
 
 
 def _invalid(error: ValueError) -> Problem:
@@ -80,7 +81,8 @@ class Tasks(MethodView):
     def get(self, args):
         """List tasks, soonest due first (undated last), filtered by owner, status, due day or object"""
         tenant_db = current_tenant_db()
-        if "object_type" in args and not object_exists(tenant_db, args["object_type"], args["object_id"]):
+        if "object_type" in args and (args["object_id"] > BIGINT_MAX
+                                      or not object_exists(tenant_db, args["object_type"], args["object_id"])):
             abort(404, description=f"No {args['object_type']} with id {args['object_id']} in this workspace.")
         after = None
         if args["cursor"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, post_load, validate
 
 from kundo.crm.tasks.service import TASK_TYPES
 from kundo.crm.timeline.schemas import ActivityLinkSchema
@@ -55,14 +55,16 @@ class TaskQueryArgsSchema(PageArgsSchema):
     overdue = fields.Boolean(load_default=False, metadata={"description": "Open tasks due before now."})
     today = fields.Boolean(load_default=False, metadata={
         "description": "Open tasks due during the rest of today, in the workspace's time zone."})
-    object_type = fields.String(validate=validate.Length(min=1, max=40))
-    object_id = fields.Integer(validate=validate.Range(min=1, max=_BIGINT_MAX))
+    object = fields.String(validate=validate.Regexp(
+        r"^[a-z][a-z0-9_]{0,39}:[1-9][0-9]{0,18}$", error="Name the object as type:id, e.g. contact:42."),
+        metadata={"description": "Only tasks about this object, as type:id, e.g. contact:42 or deal:7."})
 
-    @validates_schema
-    def _object_needs_both(self, data, **kwargs):
-        if ("object_type" in data) != ("object_id" in data):
-            missing = "object_id" if "object_type" in data else "object_type"
-            raise ValidationError("Give object_type and object_id together.", missing)
+    @post_load
+    def _split_object(self, data, **kwargs):
+        if "object" in data:
+            object_type, object_id = data.pop("object").split(":")
+            data["object_type"], data["object_id"] = object_type, int(object_id)
+        return data
 
 
 class TaskPageSchema(Schema):
