@@ -441,3 +441,17 @@ def test_quotes_backslashes_and_line_breaks_survive_the_bulk_copy(scope):
         assert quoted.first_name == 'Anna "Nan" \\ B.'
         assert quoted.tags == ['say "hi"', "C:\\temp", "{x", "y}"]
         assert contact_by_email(session, "n@example.com").first_name == "Zeile 1\r\nZeile 2"
+
+
+def test_updates_merge_custom_values_and_announce_each_one(scope):
+    define(scope, "contact", "note", "Notiz", "text")
+    define(scope, "contact", "budget", "Budget", "number")
+    with tenant_session(scope) as session:
+        contact_id = create_contact(session, emails=["ada@example.com"], custom={"note": "alt", "budget": 1}).id
+    content = csv_bytes("E-Mail;Notiz;Budget", 'ada@example.com;"sagt ""hallo"" \\ tschüss";1')
+    run = run_import(scope, content, on_duplicate="update", members={})
+    assert run.updated_count == 1
+    with tenant_session(scope) as session:
+        assert session.get(Contact, contact_id).custom == {"note": 'sagt "hallo" \\ tschüss', "budget": 1}
+        event = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "contact.updated")).one()
+        assert event.payload["changes"] == {"custom.note": {"from": "alt", "to": 'sagt "hallo" \\ tschüss'}}

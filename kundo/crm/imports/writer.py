@@ -55,7 +55,8 @@ def contacts_by_email(cur: Cursor, email_keys: Iterable[str]) -> dict[str, int]:
     keys = list(email_keys)
     if not keys:
         return {}
-    cur.execute("SELECT lower(email), contact_id FROM contact_emails WHERE lower(email) = ANY(%s)", (keys,))
+    cur.execute("SELECT lower(email), contact_id FROM contact_emails WHERE lower(email) = ANY(%s::text[])",
+                (text_array(keys),))
     return dict(cur.fetchall())
 
 
@@ -66,8 +67,8 @@ def companies_by_domain_or_name(cur: Cursor, domains: Iterable[str], names: Iter
         return {}, {}
     cur.execute(
         "SELECT id, lower(domain), lower(name) FROM companies "
-        "WHERE lower(domain) = ANY(%s) OR lower(name) = ANY(%s) ORDER BY id",
-        (domains, names))
+        "WHERE lower(domain) = ANY(%s::text[]) OR lower(name) = ANY(%s::text[]) ORDER BY id",
+        (text_array(domains), text_array(names)))
     by_domain, by_name = {}, {}
     for company_id, domain, name in cur.fetchall():
         if domain:
@@ -118,13 +119,14 @@ def update_contacts(cur: Cursor, rows: list[dict], *, run_id: int, actor_id: int
     """
     if not rows:
         return
-    params = {name: [row.get(name) for row in rows] for name in _CONTACT_TEXTS}
+    params = {name: text_array([row.get(name) for row in rows]) for name in _CONTACT_TEXTS}
     params.update(
-        id=[row["id"] for row in rows], owner=[row.get("owner") for row in rows],
-        company_id=[row.get("company_id") for row in rows], stage=[row.get("lifecycle_stage") for row in rows],
-        phones=[LIST_JOINER.join(row.get("phone") or []) for row in rows],
-        tags=[LIST_JOINER.join(row.get("tags") or []) for row in rows],
-        custom=[json.dumps(row.get("custom") or {}) for row in rows],
+        id=number_array([row["id"] for row in rows]), owner=number_array([row.get("owner") for row in rows]),
+        company_id=number_array([row.get("company_id") for row in rows]),
+        stage=text_array([row.get("lifecycle_stage") for row in rows]),
+        phones=text_array([LIST_JOINER.join(row.get("phone") or []) for row in rows]),
+        tags=text_array([LIST_JOINER.join(row.get("tags") or []) for row in rows]),
+        custom=text_array([json.dumps(row.get("custom") or {}) for row in rows]),
         sep=LIST_JOINER, now=utcnow().isoformat(), run=run_id, actor=actor_id,
     )
     fields = [*_CONTACT_TEXTS, "owner_id", "primary_company_id", "lifecycle_stage", "phones", "tags"]
@@ -211,10 +213,10 @@ def update_companies(cur: Cursor, rows: list[dict], *, run_id: int, actor_id: in
     """Fill matched companies from the file; empty cells keep what is there, custom values merge."""
     if not rows:
         return
-    params = {name: [row.get(name) for row in rows] for name in _COMPANY_TEXTS}
-    params.update(id=[row["id"] for row in rows], size=[row.get("size") for row in rows],
-                  owner=[row.get("owner") for row in rows],
-                  custom=[json.dumps(row.get("custom") or {}) for row in rows], run=run_id, actor=actor_id)
+    params = {name: text_array([row.get(name) for row in rows]) for name in _COMPANY_TEXTS}
+    params.update(id=number_array([row["id"] for row in rows]), size=number_array([row.get("size") for row in rows]),
+                  owner=number_array([row.get("owner") for row in rows]),
+                  custom=text_array([json.dumps(row.get("custom") or {}) for row in rows]), run=run_id, actor=actor_id)
     fields = [*_COMPANY_TEXTS, "size", "owner_id"]
     texts = ", ".join(f"c.{name} AS o_{name}, coalesce(v.{name}, c.{name}) AS n_{name}" for name in _COMPANY_TEXTS)
     cur.execute(
@@ -257,11 +259,16 @@ def copy_events(cur: Cursor, event_type: str, object_type: str, actor_id: int | 
                             payload if isinstance(payload, str) else json.dumps(payload), actor_id))
 
 
-def text_array(items: list[str] | None) -> str:
-    """A PostgreSQL array literal for COPY; quicker than psycopg's generic list dumper."""
+def text_array(items: list[str | None] | None) -> str:
+    """A PostgreSQL array literal, quicker than psycopg's generic list dumper for thousands of items."""
     if not items:
         return "{}"
-    return "{" + ",".join('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items) + "}"
+    return "{" + ",".join("NULL" if item is None else '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for item in items) + "}"
+
+
+def number_array(items: list[int | None]) -> str:
+    return "{" + ",".join("NULL" if item is None else str(int(item)) for item in items) + "}"
 
 
 def _changes_sql(fields: list[str]) -> str:
