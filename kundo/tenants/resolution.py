@@ -26,15 +26,21 @@ class HostKind:
 
 
 def classify_host(host: str, domain: str) -> tuple[str, str | None]:
-    """Return (kind, slug) for a Host header value."""
-    host = (host or "").strip().lower()
-    domain = domain.lower()
+    """Return (kind, slug) for a Host header value.
+
+    Only ASCII is lower-cased: Unicode case folding maps look-alikes onto letters
+    (the Kelvin sign "K" becomes "k"), which would let an odd host reach a workspace.
+    """
+    host = (host or "").strip()
+    if not host.isascii():
+        return HostKind.UNKNOWN, None
+    host, domain = host.lower(), domain.lower()
     if host == domain:
         return HostKind.ROOT, None
     suffix = "." + domain
     if host.endswith(suffix):
         slug = host[: -len(suffix)]
-        if SLUG_PATTERN.match(slug):
+        if SLUG_PATTERN.fullmatch(slug):  # fullmatch: `$` would let a trailing newline through
             return HostKind.TENANT, slug
     return HostKind.UNKNOWN, None
 

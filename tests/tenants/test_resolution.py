@@ -31,6 +31,10 @@ from kundo.testing.fixtures import TEST_DOMAIN
     ("acmekundo.test", (HostKind.UNKNOWN, None)),
     ("evil.com", (HostKind.UNKNOWN, None)),
     ("", (HostKind.UNKNOWN, None)),
+    ("acme\n.kundo.test", (HostKind.UNKNOWN, None)),
+    ("\u212acme.kundo.test", (HostKind.UNKNOWN, None)),  # Kelvin sign, lower-cases to "k"
+    ("\u212aundo.test", (HostKind.UNKNOWN, None)),
+    ("acme.kundo.tést", (HostKind.UNKNOWN, None)),
 ])
 def test_hosts_are_classified_against_the_domain_and_the_slug_pattern(host, expected):
     assert classify_host(host, "kundo.test") == expected
