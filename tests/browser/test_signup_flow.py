@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from kundo.platform.auth.models import User
 from kundo.platform.db import db
+from kundo.platform.mail.models import OutboxMail
 from kundo.tenants.models import Invitation, Membership, Role, Tenant
 
 pytestmark = pytest.mark.browser
@@ -120,3 +121,35 @@ def test_the_address_check_says_when_a_workspace_address_is_taken(page, live_ser
     page.locator("input[name=slug]").press_sequentially(taken)
     page.wait_for_selector("#slug-check [data-available=no]")
     assert page.inner_text("#slug-check").strip() == f"“{taken}” is already taken. Try another address."
+
+
+def test_the_invited_teammate_accepts_and_joins(page, chromium, live_server):
+    slug = f"moebel-{uuid.uuid4().hex[:8]}"
+    sign_up(page, live_server, slug=slug, email=f"owner-{slug}@example.com")
+    page.goto(f"{live_server.workspace_url(slug)}/settings/members")
+    invite = page.locator("[data-testid=invite-form]")
+    invite.locator("input[name=email]").fill(f"jana-{slug}@example.com")
+    invite.locator("button").click()
+    page.wait_for_selector(f'tr[data-invitation="jana-{slug}@example.com"]')
+    with live_server.app.app_context():
+        mail = db.session.scalars(select(OutboxMail).where(OutboxMail.recipient == f"jana-{slug}@example.com")).one()
+        link = re.search(r"http://\S+/invitations/\S+", mail.body_text).group(0)
+    assert link.startswith(f"{live_server.workspace_url(slug)}/invitations/")
+
+    # The teammate opens the mail's link in their own browser (no cookies from the owner).
+    teammate = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE").new_page()
+    try:
+        teammate.goto(link)
+        assert teammate.inner_text("h1") == "Brettschneider Möbel GmbH beitreten"
+        teammate.fill("input[name=name]", "Jana Teammitglied")
+        teammate.fill("input[name=password]", "sonnige tage am see")
+        teammate.click("button[type=submit]")
+        teammate.wait_for_url(f"{live_server.workspace_url(slug)}/")
+        assert "Willkommen bei Brettschneider Möbel GmbH!" in teammate.inner_text(".flashes")
+        assert teammate.inner_text(".topbar .user-name") == "Jana Teammitglied"
+    finally:
+        teammate.context.close()
+
+    page.reload()
+    assert page.locator(f'tr[data-member="jana-{slug}@example.com"]').count() == 1
+    assert page.locator(f'tr[data-invitation="jana-{slug}@example.com"]').count() == 0
