@@ -22,6 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from kundo.tenants.naming import quoted
 from kundo.tenants.session import TenantScope
@@ -75,7 +76,9 @@ def tenant_script_directory() -> ScriptDirectory:
     return core_tenant_tree().script()
 
 
-def _run_tree(connection: Connection, tree: MigrationTree, version_table_schema: str | None) -> str:
+def _run_tree(connection: Connection, tree: MigrationTree, version_table_schema: str | None,
+              read_back: bool = False) -> str | None:
+    """Run one tree to its heads on `connection`; `read_back` returns the new revision."""
     script = tree.script()
     config = Config()
     config.set_main_option("script_location", tree.script_location)
@@ -91,14 +94,14 @@ def _run_tree(connection: Connection, tree: MigrationTree, version_table_schema:
             transactional_ddl=True,
         )
         env.run_migrations()
-        return env.get_context().get_current_revision() or ""
+        return (env.get_context().get_current_revision() or "") if read_back else None
 
 
 def upgrade_control_plane(engine: Engine) -> str:
     """Migrate schema `control` to head; returns the new revision. Safe to run again."""
     with engine.connect() as connection, connection.begin():
         connection.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS control")
-        return _run_tree(connection, control_tree(), "control")
+        return _run_tree(connection, control_tree(), "control", read_back=True)
 
 
 def upgrade_tenant(connection: Connection, scope: TenantScope, trees: Iterable[MigrationTree]) -> bool:
@@ -120,15 +123,26 @@ def _enter_and_read_versions(
 ) -> dict[str, frozenset[str]]:
     """Scope the transaction to the tenant and read its version tables.
 
-    A missing version table reads as no revisions (a plugin's first run, or a schema
-    built from scratch).
+    Entering the tenant and finding its version tables is one round trip; on an
+    autocommit connection (the workers') the BEGIN rides along too. A missing version
+    table reads as no revisions (a plugin's first run, or a schema built from scratch).
     """
-    connection.exec_driver_sql(scope.enter_sql)
-    tables = [tree.version_table for tree in trees]
-    existing = connection.exec_driver_sql(
-        "SELECT relname FROM pg_class WHERE relnamespace = %(schema)s::regnamespace AND relname = ANY(%(tables)s)",
-        {"schema": quoted(scope.schema_name), "tables": tables},
-    ).scalars().all()
+    driver = connection.connection.driver_connection
+    tables = ", ".join(f"'{quoted(tree.version_table)[1:-1]}'" for tree in trees)
+    sql = (
+        ("BEGIN; " if driver.autocommit else "")
+        + f"{scope.enter_sql}; "
+        f"SELECT relname FROM pg_class WHERE relnamespace = '{quoted(scope.schema_name)}'::regnamespace "
+        f"AND relname IN ({tables})"
+    )
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        while cursor.nextset():  # the SELECT's rows come last
+            pass
+        existing = [row[0] for row in cursor.fetchall()]
+    finally:
+        cursor.close()
     if not existing:
         return {}
     union = " UNION ALL ".join(f"SELECT '{table}', version_num FROM {quoted(table)}" for table in existing)
@@ -169,7 +183,11 @@ _worker_trees: tuple[MigrationTree, ...] = ()
 
 def _init_worker(sqlalchemy_url: str, trees: tuple[MigrationTree, ...]) -> None:
     global _worker_engine, _worker_trees
-    _worker_engine = create_engine(sqlalchemy_url, pool_size=1, max_overflow=0)
+    # A fresh backend per batch: a backend caches the catalog of every schema it touches,
+    # and one connection walking thousands of tenants would grow without bound.
+    # AUTOCOMMIT only means psycopg sends no BEGIN of its own: `upgrade_tenant` sends
+    # it with the tenant scope in one round trip, and commits or rolls back as usual.
+    _worker_engine = create_engine(sqlalchemy_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     _worker_trees = trees
 
 

@@ -317,12 +317,15 @@ def test_migrations_run_as_the_tenant_role_in_one_process(fleet, tmp_path):
     assert all(owner == role for role, owner in owners.items())
 
 
-def test_a_migration_cannot_reach_outside_its_tenant_schema(fleet, tmp_path):
-    tree = extra_tree(tmp_path, "x_escape", 'op.execute("CREATE TABLE control.escaped (id int)")')
+def test_a_migration_cannot_reach_outside_its_tenant_schema_and_rolls_back_whole(fleet, tmp_path):
+    tree = extra_tree(tmp_path, "x_escape", 'op.create_table("notes", sa.Column("id", sa.Integer, primary_key=True)); '
+                                            'op.execute("CREATE TABLE control.escaped (id int)")')
     report = upgrade_all_tenants(fleet.url, fleet.scopes, workers=2, trees=(tree,))
     assert set(report.failed) == {s.slug for s in fleet.scopes}
     assert all("permission denied for schema control" in error for error in report.failed.values())
     assert set(fleet.versions().values()) == {tenant_head_revision()}
+    assert all("id" not in columns for columns in fleet.columns("notes").values()), \
+        "the revision's first step must be rolled back with the failed second one"
 
 
 def test_db_upgrade_command_names_the_failed_tenant_exits_1_and_resumes(fleet, tmp_path, monkeypatch):
