@@ -52,8 +52,10 @@ class TenantSession(Session):
 
 
 @event.listens_for(TenantSession, "after_begin")
-def _enter_tenant(session: TenantSession, transaction, connection) -> None:  # noqa: ARG001
-    connection.exec_driver_sql(session.scope.enter_sql)
+def _enter_tenant(session: TenantSession, transaction, connection) -> None:
+    # A SAVEPOINT inherits the settings of its transaction (and rolling it back keeps them).
+    if not transaction.nested:
+        connection.exec_driver_sql(session.scope.enter_sql)
 
 
 @lru_cache(maxsize=4096)
