@@ -182,6 +182,9 @@ def test_consent_decisions_are_kept_as_history_in_the_timeline(tdb):
         service.set_consent(tdb, contact, "maybe", source="phone")
     with pytest.raises(ContactError):
         service.set_consent(tdb, contact, "granted", source="phone", at=datetime.now(UTC) + timedelta(days=2))
+    with pytest.raises(ContactError) as refused:
+        service.create_contact(tdb, consent={"status": "granted", "source": "form", "at": "yesterday"})
+    assert refused.value.field == "consent.at"
     withdrawn_at = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     service.set_consent(tdb, contact, "withdrawn", source="Unsubscribe link in mailing 42", at=withdrawn_at,
                         actor_id=5)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import ProgrammingError
 
 from kundo.crm.companies.models import Company, ContactCompany
 from kundo.crm.companies.service import create_company
@@ -232,3 +233,15 @@ def test_many_threads_matching_the_same_new_address_make_one_contact(scope):
     assert sum(company_created for *_, company_created in results) == 1
     with open_tenant_session(scope, engine) as check:
         assert count(check, Contact) == 1 and count(check, Company) == 1 and count(check, ContactCompany) == 1
+
+
+def test_a_savepoint_as_the_first_statement_still_runs_as_the_tenant(scope):
+    """The matcher's savepoints must not lose the tenant's role and search path."""
+    with open_tenant_session(scope) as session:
+        with session.begin_nested():
+            assert session.scalar(text("SELECT current_user")) == scope.role_name
+            assert session.scalar(text("SELECT current_schema()")) == scope.schema_name
+        assert session.scalar(text("SELECT current_user")) == scope.role_name
+        with pytest.raises(ProgrammingError, match="permission denied"), session.begin_nested():
+            session.execute(text("SELECT count(*) FROM control.users"))
+        assert session.scalar(text("SELECT current_user")) == scope.role_name

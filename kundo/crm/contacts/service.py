@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kundo.crm.companies import service as companies
+from kundo.crm.companies.models import ContactCompany
 from kundo.crm.contacts.associations import drop_associations
 from kundo.crm.contacts.errors import ContactError, ContactNotFound, DuplicateEmailError
 from kundo.crm.contacts.models import ConsentStatus, Contact, ContactEmail
@@ -98,6 +99,12 @@ def _consent_values(consent: dict) -> tuple[str, datetime, str | None]:
         raise ContactError(_("Say how consent was given or withdrawn (form, e-mail link, phone call …): it is the "
                              "proof GDPR asks for."), field="consent.source")
     at = consent.get("at") or utcnow()
+    if isinstance(at, str):
+        try:
+            at = datetime.fromisoformat(at)
+        except ValueError:
+            raise ContactError(_("Give the consent date like 2026-03-31T09:30:00+02:00."),
+                               field="consent.at") from None
     at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     if at > utcnow() + timedelta(minutes=5):
         raise ContactError(_("The consent date lies in the future. Enter when it was given."), field="consent.at")
@@ -124,15 +131,18 @@ def create_contact(
     stage = clean_stage(lifecycle_stage)
     custom_values = validate_custom_values(session, "contact", custom or {}, check_required=check_required)
     consent_values = _consent_values(consent) if consent else None
+    company = companies.get_company(session, company_id) if company_id is not None else None
     _ensure_emails_free(session, addresses)
     now = utcnow()
     contact = Contact(**texts, phones=numbers, phone_digits=phone_digits_of(numbers), owner_id=owner_id,
                       lifecycle_stage=stage, lifecycle_dates={stage: now.isoformat()} if stage else {},
-                      tags=clean_tags(tags), custom=custom_values, consent_status=ConsentStatus.UNKNOWN.value)
+                      tags=clean_tags(tags), custom=custom_values, consent_status=ConsentStatus.UNKNOWN.value,
+                      primary_company_id=company.id if company else None)
     contact.emails = [ContactEmail(email=address, is_primary=index == 0) for index, address in enumerate(addresses)]
     _insert_claiming_emails(session, [contact], addresses)
-    if company_id is not None:
-        companies.link_contact(session, contact, company_id, primary=True, actor_id=actor_id, announce=False)
+    if company is not None:
+        # A new contact needs no lock or primary bookkeeping: its one link is the primary one.
+        session.add(ContactCompany(contact_id=contact.id, company_id=company.id, is_primary=True))
     if consent_values:
         _record_consent(session, contact, *consent_values, actor_id=actor_id, announce=False)
     emit_event(session, "contact.created", object_type="contact", object_id=contact.id, actor_id=actor_id,
