@@ -80,6 +80,7 @@ def test_upload_preview_dry_run_then_real_run_and_the_error_report(app, api):
     assert started.status_code == 202 and started.get_json()["dry_run"] is True
     dry = finished(api, run["id"])
     assert (dry["status"], dry["created_count"], dry["failed_count"], dry["progress"]) == ("completed", 3, 5, 1.0)
+    assert dry["headers"] == run["headers"]  # read from the file's first bytes, the dry run keeps the file
     assert contacts_in(app, api.workspace) == 0
 
     real = api("POST", f"/imports/{run['id']}/start", json={"mapping": mapping, "on_duplicate": "update"})

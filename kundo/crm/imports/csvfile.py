@@ -22,6 +22,8 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 #: How much of the file the delimiter and header detection look at.
 _SAMPLE_CHARS = 64 * 1024
+#: How much of a stored file `read_headers` needs.
+HEADER_BYTES = _SAMPLE_CHARS
 _SAMPLE_ROWS = 50
 _NUMERIC = re.compile(r"^[\s\d.,+\-/:%€$]*$")
 
@@ -134,7 +136,7 @@ def unique_headers(headers: list[str]) -> list[str]:
 def read_headers(content: bytes, encoding: str, delimiter: str) -> list[str]:
     """The header row of a stored file, without decoding all of it."""
     try:
-        head = codecs.getincrementaldecoder(encoding)(errors="replace").decode(content[:_SAMPLE_CHARS])
+        head = codecs.getincrementaldecoder(encoding)(errors="replace").decode(content[:HEADER_BYTES])
     except LookupError as error:
         raise CsvFileError(_("The file cannot be read as %(encoding)s. Save it again as “CSV UTF-8” and upload "
                              "that.", encoding=encoding)) from error

@@ -17,11 +17,11 @@ from __future__ import annotations
 import itertools
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session, defer, object_session
 
 from kundo.crm.imports.batches import ImportJob, RowOutcome, import_batch
-from kundo.crm.imports.csvfile import DEFAULT_MAX_BYTES, detect_layout, iter_records, read_headers
+from kundo.crm.imports.csvfile import DEFAULT_MAX_BYTES, HEADER_BYTES, detect_layout, iter_records, read_headers
 from kundo.crm.imports.mapping import normalized_object_type, suggest_mapping, validate_mapping
 from kundo.crm.imports.models import ImportRun
 from kundo.crm.imports.report import report_download
@@ -57,19 +57,29 @@ def create_import(session: Session, *, object_type: str, filename: str, content:
 
 
 def get_import(session: Session, run_id: int) -> ImportRun | None:
-    return session.get(ImportRun, run_id)
+    """The run without its file (loaded only when a step needs it): progress polls stay cheap."""
+    return session.get(ImportRun, run_id, options=[defer(ImportRun.content)])
 
 
 def list_imports(session: Session, *, limit: int = 50) -> list[ImportRun]:
-    """The newest runs first."""
-    return list(session.scalars(select(ImportRun).order_by(ImportRun.id.desc()).limit(limit)))
+    """The newest runs first, without their files."""
+    return list(session.scalars(
+        select(ImportRun).options(defer(ImportRun.content)).order_by(ImportRun.id.desc()).limit(limit)))
 
 
 def headers_of(run: ImportRun) -> list[str]:
-    """The file's column headers; empty once a real run has finished and dropped the file."""
-    if run.content is None:
+    """The file's column headers; empty once a real run has finished and dropped the file.
+
+    A run loaded without its file reads only the file's first bytes from the database.
+    """
+    if "content" in inspect(run).unloaded:
+        head = object_session(run).scalar(
+            select(func.substring(ImportRun.content, 1, HEADER_BYTES)).where(ImportRun.id == run.id))
+    else:
+        head = run.content
+    if head is None:
         return []
-    return read_headers(run.content, run.encoding, run.delimiter)
+    return read_headers(head, run.encoding, run.delimiter)
 
 
 def suggested_mapping(session: Session, run: ImportRun) -> dict[str, str | None]:
