@@ -46,7 +46,8 @@ def test_each_property_type_is_checked_and_stored_in_one_form(api, object_type, 
     assert record.json["custom"] == {"extra": stored}
     refused = api("PATCH", f"{COLLECTION[object_type]}/{record.json['id']}", {"custom": {"extra": wrong}})
     assert refused.status_code == 422
-    assert list(refused.json["errors"]) == ["custom.extra"]
+    [message] = refused.json["errors"]["custom"]
+    assert list(refused.json["errors"]) == ["custom"] and message.startswith("extra: ")
     assert api("GET", f"{COLLECTION[object_type]}/{record.json['id']}").json["custom"] == {"extra": stored}
 
 
@@ -56,9 +57,9 @@ def test_required_and_unknown_properties_are_named(api, object_type):
     base = {"name": "Acme"} if object_type == "company" else {}
     missing = api("POST", COLLECTION[object_type], {**base, "custom": {"colour": "red"}})
     assert missing.status_code == 422
-    assert missing.json["errors"] == {"custom.colour": [missing.json["errors"]["custom.colour"][0]],
-                                      "custom.region": ["This property is required."]}
-    assert "Settings" in missing.json["errors"]["custom.colour"][0]
+    colour, region = sorted(missing.json["errors"]["custom"])
+    assert list(missing.json["errors"]) == ["custom"] and region == "region: This property is required."
+    assert colour.startswith("colour: Unknown property") and "Settings" in colour
     assert api("POST", COLLECTION[object_type], {**base, "custom": {"region": "Süd"}}).status_code == 201
 
 
@@ -139,5 +140,5 @@ def test_another_workspace_sees_none_of_the_properties(api, client, make_workspa
     assert host.api("GET", "/api/v1/properties/contact/secret", token).status_code == 404
     assert host.api("DELETE", "/api/v1/properties/contact/secret?confirm=true", token).status_code == 404
     refused = host.api("POST", "/api/v1/contacts", token, json={"custom": {"secret": "x"}})
-    assert refused.status_code == 422 and "custom.secret" in refused.json["errors"]
+    assert refused.status_code == 422 and refused.json["errors"]["custom"][0].startswith("secret: ")
     assert [d["key"] for d in api("GET", "/properties/contact").json] == ["secret"]

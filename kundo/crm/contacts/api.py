@@ -130,7 +130,7 @@ class ContactConsent(MethodView):
     @blueprint.response(200, ContactSchema)
     def post(self, data, contact_id: int):
         """Record a consent decision (kept as history in the contact's timeline)"""
-        with tenant_work() as session:
+        with tenant_work(within="consent") as session:
             return service.set_consent(session, contact_id, data["status"], source=data["source"], at=data["at"],
                                        actor_id=actor_id())
 

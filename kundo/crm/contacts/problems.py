@@ -2,8 +2,12 @@
 
 `tenant_work` hands out the request's tenant session, commits when asked, rolls back
 on any error, and turns the services' refusals into problem+json answers: wrong
-input → 422 naming the field (custom properties as `custom.<key>`), taken e-mails
-and domains → 409 naming the record that has them, unknown ids → 404.
+input → 422 naming the field, taken e-mails and domains → 409 naming the record that
+has them, unknown ids → 404.
+
+Like every Kundo problem, `errors` is keyed by the request's top-level fields; a
+message about a nested item starts with its path, so a custom property's refusal is
+`{"custom": ["budget: Expected a number …"]}`.
 """
 
 from __future__ import annotations
@@ -23,21 +27,40 @@ from kundo.tenants.service import get_member
 from kundo.tenants.session import TenantSession
 
 
-def problem_for(error: Exception, *, custom_prefix: str = "custom.", missing_as: dict | None = None) -> Problem:
-    """`missing_as` ({CompanyNotFound: "company_id"}) makes an unknown id sent in a field a 422 on that field."""
+def field_errors(field: str | None, message: str, within: str | None = None) -> dict[str, list[str]]:
+    """{top-level field: [message]}; a dotted service field (`consent.source`) becomes
+    `{"consent": ["source: …"]}`, or `{"source": [...]}` when the request body is `within` it."""
+    field = field or "body"
+    if within and field.startswith(f"{within}."):
+        field = field[len(within) + 1:]
+    key, _dot, path = field.partition(".")
+    return {key: [f"{path}: {message}" if path else message]}
+
+
+def problem_for(error: Exception, *, properties_field: str | None = "custom", within: str | None = None,
+                missing_as: dict | None = None) -> Problem:
+    """The API answer for a service refusal; see the module docstring.
+
+    :param properties_field: the request field holding custom values (None: the keys are request fields).
+    :param within: the request body is this nested service field (POST …/consent is `consent`).
+    :param missing_as: {CompanyNotFound: "company_id"} makes an unknown id sent in a field a 422 on it.
+    """
     for kind, field in (missing_as or {}).items():
         if isinstance(error, kind):
             return Problem(422, str(error), errors={field: [str(error)]})
     if isinstance(error, PropertyValidationError):
-        errors = {f"{custom_prefix}{key}": [message] for key, message in error.errors.items()}
-        return Problem(422, _("Check the properties %(keys)s: see `errors`.", keys=", ".join(errors)), errors=errors)
+        if properties_field is None:
+            errors = {key: [message] for key, message in error.errors.items()}
+        else:
+            errors = {properties_field: [f"{key}: {message}" for key, message in error.errors.items()]}
+        return Problem(422, _("Check the properties %(keys)s: see `errors`.", keys=", ".join(error.errors)),
+                       errors=errors)
     if isinstance(error, DuplicateEmailError):
         return Problem(409, str(error), errors={"emails": [str(error)]})
     if isinstance(error, DuplicateDomainError):
         return Problem(409, str(error), errors={"domain": [str(error)]})
     if isinstance(error, (ContactError, CompanyError)):
-        field = error.field or "body"
-        return Problem(422, str(error), errors={field: [str(error)]})
+        return Problem(422, str(error), errors=field_errors(error.field, str(error), within))
     if isinstance(error, (ContactNotFound, CompanyNotFound, PropertyNotFound)):
         return Problem(404, str(error))
     if isinstance(error, MergeError):
@@ -52,9 +75,8 @@ _REFUSALS = (PropertyValidationError, ContactError, CompanyError, ContactNotFoun
 
 
 @contextmanager
-def tenant_work(*, commit: bool = True, custom_prefix: str = "custom.",
-                missing_as: dict | None = None) -> Iterator[TenantSession]:
-    """The request's tenant session for one service call; see the module docstring."""
+def tenant_work(*, commit: bool = True, **problem_options) -> Iterator[TenantSession]:
+    """The request's tenant session for one service call; `problem_options` go to `problem_for`."""
     session = current_tenant_db()
     try:
         yield session
@@ -62,7 +84,7 @@ def tenant_work(*, commit: bool = True, custom_prefix: str = "custom.",
             session.commit()
     except _REFUSALS as error:
         session.rollback()
-        raise problem_for(error, custom_prefix=custom_prefix, missing_as=missing_as) from error
+        raise problem_for(error, **problem_options) from error
     except BaseException:
         session.rollback()
         raise

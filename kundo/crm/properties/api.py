@@ -37,7 +37,7 @@ class Properties(MethodView):
     @blueprint.response(201, PropertyDefinitionSchema)
     def post(self, data, object_type: str):
         """Add a custom property"""
-        with tenant_work(custom_prefix="") as session:
+        with tenant_work(properties_field=None) as session:
             return service.create_definition(session, object_type, **data)
 
 
@@ -55,7 +55,7 @@ class PropertyByKey(MethodView):
     @blueprint.response(200, PropertyDefinitionSchema)
     def patch(self, data, object_type: str, key: str):
         """Change a property's label, options, required flag or position"""
-        with tenant_work(custom_prefix="") as session:
+        with tenant_work(properties_field=None) as session:
             return service.update_definition(session, object_type, key, **data)
 
     @token_required("write", role=Role.ADMIN)
@@ -63,7 +63,7 @@ class PropertyByKey(MethodView):
     @blueprint.response(204)
     def delete(self, args, object_type: str, key: str):
         """Delete a property and its value on every record (needs `?confirm=true`)"""
-        with tenant_work(custom_prefix="") as session:
+        with tenant_work(properties_field=None) as session:
             definition = service.get_definition(session, object_type, key)
             if not args["confirm"]:
                 count = service.count_values(session, object_type, definition.key)
