@@ -263,6 +263,7 @@ def claimed_elsewhere(app, insert_sql: str, params: dict):
     transaction = connection.begin()
     connection.execute(text(insert_sql), params)
     backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    race = {"hit": False}
 
     def commit_when_blocking():
         with engine.connect() as watcher:
@@ -271,7 +272,9 @@ def claimed_elsewhere(app, insert_sql: str, params: dict):
                 waiting = watcher.execute(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
                     {"pid": backend}).scalar()
+                watcher.rollback()  # pg_stat_activity is a snapshot per transaction: look again
                 if waiting:
+                    race["hit"] = True
                     break
                 time.sleep(0.01)
         transaction.commit()
@@ -279,7 +282,7 @@ def claimed_elsewhere(app, insert_sql: str, params: dict):
     committer = threading.Thread(target=commit_when_blocking)
     committer.start()
     try:
-        yield
+        yield race
     finally:
         committer.join()
         connection.close()
@@ -296,9 +299,10 @@ def test_a_slug_taken_by_a_concurrent_signup_is_refused_cleanly(app, root, footp
     insert = ("INSERT INTO control.tenants (id, slug, name, status, schema_name, role_name, locale) "
               "VALUES (nextval('control.tenants_id_seq'), :slug, 'Other', 'active', :slug, :slug, 'en')")
     try:
-        with claimed_elsewhere(app, insert, {"slug": form["slug"]}):
+        with claimed_elsewhere(app, insert, {"slug": form["slug"]}) as race:
             before = footprint()
             response = root.submit("/signup", form)
+        assert race["hit"], "the sign-up never waited on the other transaction"
         assert response.status_code == 400
         assert f"“{form['slug']}” is already taken. Try another address." in page_text(response)
         after = footprint()
@@ -313,9 +317,10 @@ def test_an_email_registered_by_a_concurrent_signup_is_refused_cleanly(app, root
     insert = ("INSERT INTO control.users (email, name, password_hash) "
               "VALUES (:email, 'Other', 'not-a-hash')")
     try:
-        with claimed_elsewhere(app, insert, {"email": form["email"].upper()}):
+        with claimed_elsewhere(app, insert, {"email": form["email"].upper()}) as race:
             before = footprint()
             response = root.submit("/signup", form)
+        assert race["hit"], "the sign-up never waited on the other transaction"
         assert response.status_code == 400
         assert "An account with this e-mail address already exists. Log in instead." in page_text(response)
         after = footprint()

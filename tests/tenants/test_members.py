@@ -478,6 +478,7 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(app, private_tea
     connection.execute(update(Membership).where(Membership.tenant_id == team.ws.tenant_id,
                                                 Membership.user_id == team.ws.owner_id).values(role=Role.ADMIN))
     backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    race = {"hit": False}
 
     def commit_when_blocking():
         with engine.connect() as watcher:
@@ -485,7 +486,9 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(app, private_tea
             while time.monotonic() < deadline and not watcher.execute(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
                     {"pid": backend}).scalar():
+                watcher.rollback()  # pg_stat_activity is a snapshot per transaction: look again
                 time.sleep(0.01)
+            race["hit"] = time.monotonic() < deadline
         transaction.commit()
 
     committer = threading.Thread(target=commit_when_blocking)
@@ -496,6 +499,7 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(app, private_tea
         committer.join()
         connection.close()
 
+    assert race["hit"], "the demotion never waited on the other transaction"
     assert "A workspace needs at least one owner. Make someone else owner first." in page
     assert role_of(app, team.ws, team.admin_id) == Role.OWNER
     assert role_of(app, team.ws, team.ws.owner_id) == Role.ADMIN
