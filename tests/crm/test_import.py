@@ -455,3 +455,17 @@ def test_updates_merge_custom_values_and_announce_each_one(scope):
         assert session.get(Contact, contact_id).custom == {"note": 'sagt "hallo" \\ tschüss', "budget": 1}
         event = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "contact.updated")).one()
         assert event.payload["changes"] == {"custom.note": {"from": "alt", "to": 'sagt "hallo" \\ tschüss'}}
+
+
+def test_a_run_is_started_once_and_a_failed_real_run_is_resumed_not_restarted(scope):
+    with tenant_session(scope) as session:
+        run = service.create_import(session, object_type="contact", filename="a.csv",
+                                    content=csv_bytes("E-Mail", "a@example.com"))
+        service.start_import(session, run, mapping=run.mapping)
+        with pytest.raises(service.ImportRunError, match="already queued"):
+            service.start_import(session, run, mapping=run.mapping)
+        run.status = "failed"
+        with pytest.raises(service.ImportRunError, match="has failed. Resume it"):
+            service.start_import(session, run, mapping=run.mapping)
+        with pytest.raises(service.ImportRunError, match="on_duplicate must be"):
+            service.preview_import(session, run, on_duplicate="merge")

@@ -109,9 +109,12 @@ def start_import(session: Session, run: ImportRun, *, mapping: dict, on_duplicat
     A pending run can start; so can a finished dry run, for real or as another dry run.
     """
     _require_file(run)
+    if run.status in (QUEUED, RUNNING):
+        raise ImportRunError(_("This import is already %(status)s. Follow its progress; it cannot be started twice.",
+                               status=run.status))
     if not (run.status == PENDING or (run.dry_run and run.status in (COMPLETED, FAILED))):
-        raise ImportRunError(_("This import is %(status)s and cannot be started again. Upload the file anew to "
-                               "import it once more.", status=run.status))
+        raise ImportRunError(_("This import has %(status)s. Resume it, or upload the file again to start over.",
+                               status=run.status))
     if on_duplicate not in ON_DUPLICATE:
         raise ImportRunError(_("on_duplicate must be “update” or “skip”."))
     mapping = validate_mapping(mapping, headers_of(run), run.object_type,
