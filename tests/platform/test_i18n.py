@@ -262,3 +262,27 @@ def test_the_password_reset_mail_is_written_in_the_askers_language(i18n_app, ger
     with i18n_app.app_context():
         mail = db.session.scalar(select(OutboxMail).where(OutboxMail.recipient == ws.owner_email))
     assert mail.subject == german("Reset your Kundo password")
+
+
+def test_a_refused_form_explains_itself_in_german(i18n_app, german):
+    host = browser(i18n_app, headers=GERMAN)
+    host.get("/signup")
+    response = host.post("/signup", data={"company_name": "Ohne Token GmbH"})
+    assert response.status_code == 400
+    assert german("This form has expired or was sent from another page. Reload the page and send it again.") in (
+        page_text(response))
+
+
+def test_the_rate_limit_message_is_german(app, database_url, german, shared_workspaces):
+    compile_german_catalogue()
+    limited = build_app(database_url, ratelimit_enabled=True, login_rate_limit="1 per minute")
+    try:
+        host = browser(limited, shared_workspaces[0].host, GERMAN)
+        host.client.environ_base["REMOTE_ADDR"] = "192.0.2.77"
+        host.submit("/login", {"email": "x@example.com", "password": "guessing"})
+        blocked = host.submit("/login", {"email": "x@example.com", "password": "guessing"})
+        assert blocked.status_code == 429
+        assert german("Too many login attempts. Wait a minute and try again.") in page_text(blocked)
+    finally:
+        with limited.app_context():
+            db.engine.dispose()
