@@ -9,7 +9,7 @@ The same e-mail twice cannot happen (unique index on lower(email)), so the hints
 * ``same_phone``: a phone number ending in the same nine digits, so `+49 30 1234567`
   and `030 1234567` meet.
 
-Suggestions for one contact use the indexes (trigram on e-mails and phone digits);
+Suggestions for one contact use the indexes (e-mail domain, trigram on phone digits);
 the workspace-wide list self-joins companies, domains and phones, which is meant for a
 review screen or a job, not for every page view.
 """
@@ -31,24 +31,29 @@ _USEFUL_DOMAIN = ("{d} <> ALL(:free_domains) AND NOT (split_part({d}, '.', 1) = 
 _TAIL = rf"right(regexp_replace(p, '\D', '', 'g'), {PHONE_TAIL})"
 _PHONE_OK = r"length(regexp_replace(p, '\D', '', 'g')) >= 7"
 
+#: Pairs sharing a company and/or an e-mail domain, one row per pair (so each name pair is
+#: compared once), kept if the names are equal or similar enough.
 _WORKSPACE_NAME_PAIRS = f"""
-WITH domains AS (
+WITH names AS MATERIALIZED (
+    SELECT c.id, {_NAME.format(c="c")} AS name FROM contacts c
+    WHERE c.erased_at IS NULL AND btrim({_NAME.format(c="c")}) <> ''
+), domains AS (
     SELECT DISTINCT contact_id, split_part(lower(email), '@', 2) AS domain FROM contact_emails
 ), pairs AS (
-    SELECT a.contact_id AS a, b.contact_id AS b, 'company' AS via
-    FROM contact_companies a JOIN contact_companies b ON b.company_id = a.company_id AND b.contact_id > a.contact_id
-    UNION
-    SELECT a.contact_id, b.contact_id, 'email_domain'
-    FROM domains a JOIN domains b ON b.domain = a.domain AND b.contact_id > a.contact_id
-    WHERE {_USEFUL_DOMAIN.format(d="a.domain")}
+    SELECT a, b, bool_or(via = 'company') AS via_company, bool_or(via = 'email_domain') AS via_domain FROM (
+        SELECT a.contact_id AS a, b.contact_id AS b, 'company' AS via
+        FROM contact_companies a
+        JOIN contact_companies b ON b.company_id = a.company_id AND b.contact_id > a.contact_id
+        UNION ALL
+        SELECT a.contact_id, b.contact_id, 'email_domain'
+        FROM domains a JOIN domains b ON b.domain = a.domain AND b.contact_id > a.contact_id
+        WHERE {_USEFUL_DOMAIN.format(d="a.domain")}
+    ) found GROUP BY a, b
 )
-SELECT p.a, p.b, p.via, {_NAME.format(c="ca")} = {_NAME.format(c="cb")} AS same_name,
-       extensions.similarity({_NAME.format(c="ca")}, {_NAME.format(c="cb")}) AS similarity
-FROM pairs p JOIN contacts ca ON ca.id = p.a JOIN contacts cb ON cb.id = p.b
-WHERE ca.erased_at IS NULL AND cb.erased_at IS NULL
-  AND btrim({_NAME.format(c="ca")}) <> '' AND btrim({_NAME.format(c="cb")}) <> ''
-  AND ({_NAME.format(c="ca")} = {_NAME.format(c="cb")}
-       OR extensions.similarity({_NAME.format(c="ca")}, {_NAME.format(c="cb")}) >= :threshold)
+SELECT p.a, p.b, p.via_company, p.via_domain, na.name = nb.name AS same_name,
+       extensions.similarity(na.name, nb.name) AS similarity
+FROM pairs p JOIN names na ON na.id = p.a JOIN names nb ON nb.id = p.b
+WHERE na.name = nb.name OR extensions.similarity(na.name, nb.name) >= :threshold
 """
 
 _WORKSPACE_PHONE_PAIRS = f"""
@@ -65,16 +70,20 @@ WITH me AS (
 ), my_domains AS (
     SELECT DISTINCT split_part(lower(email), '@', 2) AS domain FROM contact_emails WHERE contact_id = :contact_id
 ), candidates AS (
-    SELECT b.contact_id AS other, 'company' AS via
-    FROM contact_companies a JOIN contact_companies b ON b.company_id = a.company_id AND b.contact_id <> a.contact_id
-    WHERE a.contact_id = :contact_id
-    UNION
-    SELECT e.contact_id, 'email_domain'
-    FROM my_domains d JOIN contact_emails e ON lower(e.email) LIKE '%@' || replace(d.domain, '_', '\\_')
-    WHERE e.contact_id <> :contact_id AND {_USEFUL_DOMAIN.format(d="d.domain")}
+    SELECT other, bool_or(via = 'company') AS via_company, bool_or(via = 'email_domain') AS via_domain FROM (
+        SELECT b.contact_id AS other, 'company' AS via
+        FROM contact_companies a
+        JOIN contact_companies b ON b.company_id = a.company_id AND b.contact_id <> a.contact_id
+        WHERE a.contact_id = :contact_id
+        UNION ALL
+        SELECT e.contact_id, 'email_domain'
+        FROM my_domains d JOIN contact_emails e ON split_part(lower(e.email), '@', 2) = d.domain
+        WHERE e.contact_id <> :contact_id AND {_USEFUL_DOMAIN.format(d="d.domain")}
+    ) found GROUP BY other
 )
-SELECT least(c.id, :contact_id) AS a, greatest(c.id, :contact_id) AS b, candidates.via,
-       {_NAME.format(c="c")} = me.name AS same_name, extensions.similarity({_NAME.format(c="c")}, me.name) AS similarity
+SELECT least(c.id, :contact_id) AS a, greatest(c.id, :contact_id) AS b, candidates.via_company,
+       candidates.via_domain, {_NAME.format(c="c")} = me.name AS same_name,
+       extensions.similarity({_NAME.format(c="c")}, me.name) AS similarity
 FROM candidates JOIN contacts c ON c.id = candidates.other CROSS JOIN me
 WHERE c.erased_at IS NULL AND btrim(me.name) <> '' AND btrim({_NAME.format(c="c")}) <> ''
   AND ({_NAME.format(c="c")} = me.name OR extensions.similarity({_NAME.format(c="c")}, me.name) >= :threshold)
@@ -108,13 +117,14 @@ def find_duplicate_contacts(session: Session, *, contact_id: int | None = None, 
     name_sql, phone_sql = ((_WORKSPACE_NAME_PAIRS, _WORKSPACE_PHONE_PAIRS) if contact_id is None
                            else (_CONTACT_NAME_PAIRS, _CONTACT_PHONE_PAIRS))
     found: dict[tuple[int, int], dict[str, float]] = {}
-    for a, b, via, same_name, similarity in session.execute(text(name_sql), params):
-        if via == "company":
-            reason, score = ("same_name_same_company", 1.0) if same_name else ("similar_name_same_company",
-                                                                              0.5 + similarity / 2)
-        else:
-            reason, score = "similar_name_same_email_domain", 0.4 + similarity / 2
-        found.setdefault((a, b), {})[reason] = score
+    for a, b, via_company, via_domain, same_name, similarity in session.execute(text(name_sql), params):
+        reasons = found.setdefault((a, b), {})
+        if via_company and same_name:
+            reasons["same_name_same_company"] = 1.0
+        elif via_company:
+            reasons["similar_name_same_company"] = 0.5 + similarity / 2
+        if via_domain:
+            reasons["similar_name_same_email_domain"] = 0.4 + similarity / 2
     for a, b in session.execute(text(phone_sql), params):
         found.setdefault((a, b), {})["same_phone"] = 0.9
     suggestions = [

@@ -88,6 +88,8 @@ class ContactEmail(TenantModel):
     __table_args__ = (
         Index("uq_contact_emails_lower", text("lower(email)"), unique=True),
         Index("ix_contact_emails_trgm", text("lower(email) extensions.gin_trgm_ops"), postgresql_using="gin"),
+        #: Colleagues by e-mail domain, for duplicate suggestions (migration t0003).
+        Index("ix_contact_emails_domain", text("split_part(lower(email), '@', 2)")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
