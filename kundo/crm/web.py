@@ -9,14 +9,15 @@ from kundo.platform.web import NavItem
 CRM_NAV = (
     NavItem("contacts", "Contacts", "crm_views.contacts", icon="user", order=10),
     NavItem("companies", "Companies", "crm_views.companies", icon="building", order=20),
-    NavItem("tasks", "My tasks", "crm_views.my_tasks", icon="check", order=30),
+    NavItem("tasks", "My tasks", "crm_views.my_tasks", icon="check-square", order=30),
     NavItem("import", "Import", "crm_views.imports", icon="upload", order=800, section="settings"),
     NavItem("properties", "Properties", "crm_views.properties", icon="sliders", order=810, section="settings"),
 )
 
 
 def init_app(app: Flask) -> None:
-    from kundo.crm.views import blueprint
+    from kundo.crm.views import blueprint, load_pages
 
+    load_pages()
     app.register_blueprint(blueprint)
     app.extensions["kundo_nav"].extend(CRM_NAV)
