@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, String, Text, event, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -49,11 +49,27 @@ class ActivityLink(TenantModel):
     """A generic association: hubs link activities to their own objects (deal, ticket, quote)."""
 
     __tablename__ = "activity_links"
-    __table_args__ = (Index("ix_activity_links_object", "object_type", "object_id", "activity_id"),)
+    __table_args__ = (
+        # A timeline page is one short range of this index, however many activities the
+        # object has (scanned backwards for newest first).
+        Index("ix_activity_links_timeline", "object_type", "object_id", "occurred_at", "activity_id"),
+    )
 
     activity_id: Mapped[int] = mapped_column(ForeignKey("tenant.activities.id", ondelete="CASCADE"),
                                              primary_key=True)
     object_type: Mapped[str] = mapped_column(String(40), primary_key=True)
     object_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: A copy of the activity's occurred_at, the timeline's sort key (see the index).
+    #: Filled in on insert when left empty; copy it along in INSERT … SELECT statements.
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     activity: Mapped[Activity] = relationship(back_populates="links")
+
+
+@event.listens_for(ActivityLink, "before_insert")
+def _copy_occurred_at(mapper, connection, link: ActivityLink) -> None:  # noqa: ARG001 - SQLAlchemy signature
+    """Links made through the ORM need not name the time: it is read from the activity
+    in the INSERT itself, so a server-side default of the activity is seen too."""
+    if link.occurred_at is None:
+        link.occurred_at = (select(Activity.occurred_at).where(Activity.id == link.activity_id)
+                            .scalar_subquery())
