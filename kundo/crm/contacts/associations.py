@@ -20,10 +20,13 @@ _LINK_MODELS = ((ActivityLink, "activity_id"), (TaskLink, "task_id"))
 def repoint_associations(session: Session, object_type: str, from_id: int, to_id: int) -> None:
     """Link every activity and task of `from_id` to `to_id` instead (once, if both had it)."""
     for model, key in _LINK_MODELS:
+        # Activity links carry their activity's time (the timeline's sort key) along.
+        extra = ["occurred_at"] if model is ActivityLink else []
         session.execute(
             insert(model).from_select(
-                [key, "object_type", "object_id"],
-                select(getattr(model, key), literal(object_type, String), literal(to_id, BigInteger))
+                [key, "object_type", "object_id", *extra],
+                select(getattr(model, key), literal(object_type, String), literal(to_id, BigInteger),
+                       *(getattr(model, name) for name in extra))
                 .where(model.object_type == object_type, model.object_id == from_id),
             ).on_conflict_do_nothing()
         )
