@@ -22,6 +22,9 @@ class Company(TenantModel):
         Index("ix_companies_name_trgm", text("lower(name) extensions.gin_trgm_ops"), postgresql_using="gin"),
         Index("ix_companies_domain_trgm", text("lower(coalesce(domain,'')) extensions.gin_trgm_ops"),
               postgresql_using="gin"),
+        # List sorts (migration t0005).
+        Index("ix_companies_name_sort", text("lower(name)"), "id"),
+        Index("ix_companies_updated", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

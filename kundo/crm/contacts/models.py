@@ -41,6 +41,12 @@ class Contact(TenantModel):
                                              "extensions.gin_trgm_ops"), postgresql_using="gin"),
         Index("ix_contacts_phone_trgm", "phone_digits", postgresql_using="gin",
               postgresql_ops={"phone_digits": "extensions.gin_trgm_ops"}),
+        # List sorts (migration t0005): name as kundo.crm.lists.fields.CONTACT_NAME spells it.
+        Index("ix_contacts_name_sort", text("(lower(coalesce(first_name,'') || ' ' || coalesce(last_name,'')))"),
+              "id"),
+        Index("ix_contacts_last_name_sort", text("lower(last_name)"), "id"),
+        Index("ix_contacts_updated", "updated_at", "id"),
+        Index("ix_contacts_primary_company", "primary_company_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
