@@ -10,12 +10,15 @@ tag and jsonb indexes are only used when a query names exactly what they index.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Numeric, and_, case, cast, exists, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, Numeric, String, Text, and_, case, cast, exists, func, literal_column, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from kundo.crm.companies.models import Company
@@ -86,10 +89,22 @@ class ListField:
     sort: ColumnElement | None = None
     sort_kind: SortKind | None = None
     sort_nullable: bool = True
+    #: Adds the join `sort` needs; the rows it drops are those `sort_missing` selects.
+    sort_join: Callable[[Select], Select] | None = None
+    sort_missing: Callable[[], ColumnElement] | None = None
 
     @property
     def sortable(self) -> bool:
         return self.sort is not None
+
+    def sorting_rows(self, query: Select) -> Select:
+        """The rows that have a sort value (the first phase of a keyset walk)."""
+        query = self.sort_join(query) if self.sort_join else query
+        return query.where(self.sort.is_not(None)) if self.sort_nullable else query
+
+    def rows_without_value(self, query: Select) -> Select:
+        """The rows without a sort value, listed last (by id)."""
+        return query.where(self.sort_missing() if self.sort_missing else self.sort.is_(None))
 
     def contains_json(self, value) -> ColumnElement:
         """`custom @> {"key": value}`: exact match, answered by the jsonb_path_ops index."""
@@ -133,10 +148,16 @@ def _owner_field(column) -> ListField:
     return ListField("owner_id", FieldType.OWNER, _l("Owner"), value=column, sort=column, sort_kind=SortKind.INTEGER)
 
 
+#: SQL constants written inline, not as bound parameters: an expression index only
+#: matches a query whose expression has the same constants once a plan is generic.
+_EMPTY, _SPACE = literal_column("''", String), literal_column("' '", String)
+
 #: The same expression as the index ix_contacts_name_trgm.
-CONTACT_NAME = func.lower(
-    func.coalesce(Contact.first_name, "") + literal(" ") + func.coalesce(Contact.last_name, "")
-)
+CONTACT_NAME = func.lower(func.coalesce(Contact.first_name, _EMPTY) + _SPACE + func.coalesce(Contact.last_name, _EMPTY))
+
+
+#: The same expression as the index ix_companies_domain_trgm.
+COMPANY_DOMAIN = func.lower(func.coalesce(Company.domain, _EMPTY))
 
 
 def _any_contact_email(predicate: ColumnElement) -> ColumnElement:
@@ -147,15 +168,27 @@ def _primary_company(predicate: ColumnElement) -> ColumnElement:
     return Contact.primary_company_id.in_(select(Company.id).where(predicate))
 
 
-#: The e-mail a list shows and sorts by: the primary one, else the oldest.
-PRIMARY_EMAIL = (
-    select(func.lower(ContactEmail.email)).where(ContactEmail.contact_id == Contact.id)
-    .order_by(ContactEmail.is_primary.desc(), ContactEmail.id).limit(1).correlate(Contact).scalar_subquery()
-)
-PRIMARY_COMPANY_NAME = (
-    select(func.lower(Company.name)).where(Company.id == Contact.primary_company_id)
-    .correlate(Contact).scalar_subquery()
-)
+# Sorting by e-mail or company joins the primary address or company under an alias
+# (a filter's own EXISTS on the same table must not correlate with the join): the
+# first page then walks uq_contact_emails_lower or ix_companies_name_sort in order.
+SORT_EMAIL = aliased(ContactEmail, name="sort_email")
+SORT_COMPANY = aliased(Company, name="sort_company")
+
+
+def _join_primary_email(query: Select) -> Select:
+    return query.join(SORT_EMAIL, and_(SORT_EMAIL.contact_id == Contact.id, SORT_EMAIL.is_primary.is_(True)))
+
+
+def _without_primary_email() -> ColumnElement:
+    return ~exists().where(ContactEmail.contact_id == Contact.id, ContactEmail.is_primary.is_(True))
+
+
+def _join_primary_company(query: Select) -> Select:
+    return query.join(SORT_COMPANY, SORT_COMPANY.id == Contact.primary_company_id)
+
+
+def _without_primary_company() -> ColumnElement:
+    return Contact.primary_company_id.is_(None)
 
 
 def _contact_fields() -> list[ListField]:
@@ -166,7 +199,8 @@ def _contact_fields() -> list[ListField]:
         _text_field("last_name", _l("Last name"), Contact.last_name),
         ListField("email", FieldType.TEXT, _l("E-mail"),
                   text=TextTarget(func.lower(ContactEmail.email), _any_contact_email),
-                  sort=PRIMARY_EMAIL, sort_kind=SortKind.TEXT),
+                  sort=func.lower(SORT_EMAIL.email), sort_kind=SortKind.TEXT, sort_join=_join_primary_email,
+                  sort_missing=_without_primary_email),
         ListField("phone", FieldType.TEXT, _l("Phone"), text=TextTarget(Contact.phone_digits, digits=True),
                   sort=Contact.phones[1], sort_kind=SortKind.TEXT),
         _text_field("job_title", _l("Job title"), Contact.job_title),
@@ -178,7 +212,8 @@ def _contact_fields() -> list[ListField]:
         _enum_field("consent_status", _l("Consent"), Contact.consent_status, ConsentStatus),
         ListField("company", FieldType.TEXT, _l("Company"),
                   text=TextTarget(func.lower(Company.name), _primary_company),
-                  sort=PRIMARY_COMPANY_NAME, sort_kind=SortKind.TEXT),
+                  sort=func.lower(SORT_COMPANY.name), sort_kind=SortKind.TEXT, sort_join=_join_primary_company,
+                  sort_missing=_without_primary_company),
         _timestamp_field("created_at", _l("Created"), Contact.created_at),
         _timestamp_field("updated_at", _l("Updated"), Contact.updated_at),
     ]
@@ -190,7 +225,7 @@ def _company_fields() -> list[ListField]:
         ListField("name", FieldType.TEXT, _l("Name"), text=TextTarget(func.lower(Company.name)),
                   sort=func.lower(Company.name), sort_kind=SortKind.TEXT),
         ListField("domain", FieldType.TEXT, _l("Domain"),
-                  text=TextTarget(func.lower(func.coalesce(Company.domain, ""))),
+                  text=TextTarget(COMPANY_DOMAIN),
                   sort=func.lower(Company.domain), sort_kind=SortKind.TEXT),
         _text_field("industry", _l("Industry"), Company.industry),
         ListField("size", FieldType.NUMBER, _l("Size"), value=Company.size, sort=Company.size,
@@ -207,6 +242,7 @@ def _company_fields() -> list[ListField]:
 _MODELS = {"contact": Contact, "company": Company}
 _STANDARD = {"contact": _contact_fields, "company": _company_fields}
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 
 
 def custom_field(model, definition: PropertyDefinition) -> ListField:
@@ -218,8 +254,13 @@ def custom_field(model, definition: PropertyDefinition) -> ListField:
     dates as text, so one expression (and one possible index) serves every type.
     """
     key = definition.key
-    node = model.custom[key]
-    text = node.astext
+    if not _KEY.match(key):
+        raise UnknownFieldError(f"The custom property key “{key}” cannot be used in a list.")
+    # `custom -> 'key'` with the key inline (it is checked above): per-property sort
+    # indexes (kundo.crm.lists.sort_indexes) index exactly this expression.
+    name = literal_column(f"'{key}'", String)
+    node = model.custom.op("->", return_type=JSONB)(name)
+    text = model.custom.op("->>", return_type=Text)(name)
     field_key = CUSTOM_PREFIX + key
     common = {"custom_column": model.custom, "custom_key": key, "sort": node, "sort_kind": SortKind.JSON}
     kind = PropertyType(definition.type)

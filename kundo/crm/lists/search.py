@@ -1,32 +1,52 @@
 """Typo-tolerant search over contacts and companies: names, e-mails, domains, phone numbers.
 
-pg_trgm compares trigrams, so "Schmitd" still finds "Schmidt". Each branch asks
-`query <% expression` (word similarity: the query resembles some part of the text),
-which the GIN trigram indexes of the tenant migration answer, and ranks by the
-similarity itself. Phone numbers are matched on their digits; a leading national
-0 ("030 …") also finds the international spelling ("+49 30 …").
+Two tiers, each answered by the GIN trigram indexes of the tenant migration:
 
-The thresholds are set for the transaction only: a lower word-similarity threshold
-than pg_trgm's 0.6 lets one typo in a short name through.
+1. precise — the query occurs in the name, address or domain (`LIKE '%query%'`);
+2. fuzzy — only for the kinds the first tier left short: the query resembles a part
+   of the text (`text %> query`, i.e. pg_trgm word similarity), so "Schmitd" finds
+   "Schmidt".
+
+Ranking by similarity needs each candidate row, and a common name has thousands
+(a million contacts hold ~2,000 Müllers, and "Schmitd" resembles every Schmidt and
+Schmitt). So each branch ranks at most CANDIDATES rows the index found, not all:
+when more match, the list shows the best of those, which for such names all look
+alike. That keeps every search a few hundred row reads, whatever the tenant's size.
+
+Phone numbers are matched on their digits; a leading national 0 ("030 …") also
+finds the international spelling ("+49 30 …"). A query that is a phone number
+searches phones only, one with an @ searches addresses (and company domains).
+
+Settings are local to the transaction and put back afterwards: a word-similarity
+threshold below pg_trgm's 0.6 lets one typo in a short name through, and with
+sequential scans off the planner cannot gamble on finding CANDIDATES rows early in
+a scan that, for a rare name, would read the whole table.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Float, String, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from kundo.crm.companies.models import Company
 from kundo.crm.contacts.models import Contact, ContactEmail
-from kundo.crm.lists.fields import CONTACT_NAME
+from kundo.crm.lists.fields import COMPANY_DOMAIN, CONTACT_NAME
 from kundo.crm.lists.service import contact_items
 
 WORD_SIMILARITY_THRESHOLD = 0.5
-#: How many candidates each branch ranks before the best are merged.
-BRANCH_FACTOR = 2
+#: Rows each branch ranks at most (see the module docstring).
+CANDIDATES = 200
 MIN_PHONE_DIGITS = 3
+_PHONE_QUERY = re.compile(r"^[\d\s+()/.\-]+$")
+_SETTINGS = text(
+    "SELECT current_setting('enable_seqscan'), "
+    "set_config('pg_trgm.word_similarity_threshold', :threshold, true), set_config('enable_seqscan', 'off', true)"
+)
+_RESTORE = text("SELECT set_config('enable_seqscan', :previous, true)")
 
 
 @dataclass(frozen=True)
@@ -35,39 +55,93 @@ class SearchResults:
     companies: list[dict]
 
 
-def _similar(query: str, expression):
-    """(condition, score): `query <% expression` and its word similarity."""
-    return expression.bool_op("%>")(query), func.word_similarity(query, expression)
+@dataclass(frozen=True)
+class _Branch:
+    kind: str
+    matched: str
+    id_column: ColumnElement
+    #: The lower-cased text the trigram index covers.
+    target: ColumnElement
+    extra: tuple = ()
+    #: The needle this branch compares (phone digits differ from the query).
+    needle: str | None = None
+    fuzzy: bool = True
+
+    def select(self, needle: str, tier: str, per_branch: int):
+        needle = self.needle or needle
+        if tier == "precise":
+            condition = self.target.like(f"%{_like_escaped(needle)}%", escape="\\")
+        else:
+            condition = self.target.bool_op("%>")(needle)
+        candidates = (select(self.id_column.label("id"), self.target.label("target"))
+                      .where(condition, *self.extra).limit(CANDIDATES).subquery())
+        score = func.word_similarity(needle, candidates.c.target).cast(Float)
+        return (select(literal(self.kind, String).label("kind"), candidates.c.id, score.label("score"),
+                       literal(self.matched, String).label("matched"))
+                .order_by(score.desc(), candidates.c.id).limit(per_branch))
 
 
-def _phone_patterns(query: str) -> list[str]:
+def _like_escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _phone_needles(query: str) -> list[str]:
     digits = re.sub(r"\D", "", query)
-    if len(digits) < MIN_PHONE_DIGITS or len(digits) * 2 < len(re.sub(r"\s", "", query)):
+    if len(digits) < MIN_PHONE_DIGITS:
         return []
-    patterns = [digits]
+    needles = [digits]
     if digits.startswith("0") and not digits.startswith("00") and len(digits) > MIN_PHONE_DIGITS:
-        patterns.append(digits[1:])
-    return patterns
+        needles.append(digits[1:])
+    return needles
 
 
-def _branch(model, score, condition, matched: str, limit: int, *extra):
-    return (
-        select(model.id.label("id"), score.cast(Float).label("score"), literal(matched, String).label("matched"))
-        .where(condition, *extra).order_by(score.desc(), model.id).limit(limit)
-    )
+_FOLDED = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
 
 
-def _best(session: Session, branches: list, limit: int) -> list[tuple[int, float, str]]:
-    """The best hit per record over all branches, best first."""
-    if not branches:
-        return []
-    rows = session.execute(union_all(*(branch.subquery().select() for branch in branches))).all()
-    best: dict[int, tuple[float, str]] = {}
-    for record_id, score, matched in rows:
-        if record_id not in best or score > best[record_id][0]:
-            best[record_id] = (score, matched)
-    ranked = sorted(best.items(), key=lambda hit: (-hit[1][0], hit[0]))[:limit]
-    return [(record_id, score, matched) for record_id, (score, matched) in ranked]
+def _folded(needle: str) -> str:
+    """"müller" → "mueller": how umlauts are spelled in e-mail addresses and domains."""
+    return "".join(_FOLDED.get(char, char) for char in needle)
+
+
+def _unfolded(needle: str) -> str:
+    """"mueller" → "müller": how a person without umlauts on the keyboard types a name."""
+    for umlaut, spelled in _FOLDED.items():
+        if umlaut != "ß":
+            needle = needle.replace(spelled, umlaut)
+    return needle
+
+
+def _branches(needle: str) -> list[_Branch]:
+    """What to search for this query: phones for a number, addresses for an @, names for words.
+
+    E-mail addresses and domains contain no spaces, so a query with one only searches
+    names; a single word with a dot searches addresses and companies. German spellings
+    are tried both ways, precisely: "Mueller" finds "Müller", "Müller" finds
+    "j.mueller@…".
+    """
+    listed = (Contact.erased_at.is_(None),)
+    if _PHONE_QUERY.match(needle) and _phone_needles(needle):
+        return [_Branch("contact", "phone", Contact.id, Contact.phone_digits, listed, needle=digits, fuzzy=False)
+                for digits in _phone_needles(needle)]
+    name = _Branch("contact", "name", Contact.id, CONTACT_NAME, listed)
+    company = _Branch("company", "name", Company.id, func.lower(Company.name))
+    email = _Branch("contact", "email", ContactEmail.contact_id, func.lower(ContactEmail.email))
+    domain = _Branch("company", "domain", Company.id, COMPANY_DOMAIN)
+    if "@" in needle:
+        domain_part = needle.rpartition("@")[2]
+        return [email] + ([replace(domain, needle=domain_part)] if len(domain_part) >= 3 else [])
+    if " " in needle:
+        branches = [name, company]
+    elif "." in needle:  # "anna.sch", "siemens.com": an address or a domain, hardly a name
+        branches = [email, company, domain]
+    else:
+        branches = [name, email, company, domain]
+    unfolded, folded = _unfolded(needle), _folded(needle)
+    if unfolded != needle:
+        branches += [replace(branch, needle=unfolded, fuzzy=False) for branch in (name, company)]
+    if folded != needle and " " not in needle:
+        branches += [replace(branch, needle=folded, fuzzy=False) for branch in (email, domain)]
+    return branches
 
 
 def search(session: Session, query: str, *, limit: int = 10) -> SearchResults:
@@ -75,49 +149,64 @@ def search(session: Session, query: str, *, limit: int = 10) -> SearchResults:
     needle = " ".join(query.lower().split())
     if len(needle) < 2:
         return SearchResults([], [])
-    session.execute(text("SELECT set_config('pg_trgm.word_similarity_threshold', :value, true)"),
-                    {"value": str(WORD_SIMILARITY_THRESHOLD)})
-    per_branch = limit * BRANCH_FACTOR
-    return SearchResults(_contacts(session, needle, limit, per_branch), _companies(session, needle, limit, per_branch))
+    previous = session.execute(_SETTINGS, {"threshold": str(WORD_SIMILARITY_THRESHOLD)}).scalar_one()
+    try:
+        hits = _ranked_hits(session, needle, _branches(needle), limit)
+        return SearchResults(_contact_hits(session, hits["contact"], limit),
+                             _company_hits(session, hits["company"], limit))
+    finally:
+        session.execute(_RESTORE, {"previous": previous})
 
 
-def _contacts(session: Session, needle: str, limit: int, per_branch: int) -> list[dict]:
-    listed = Contact.erased_at.is_(None)
-    condition, score = _similar(needle, CONTACT_NAME)
-    branches = [_branch(Contact, score, condition, "name", per_branch, listed)]
-    email = func.lower(ContactEmail.email)
-    condition, score = _similar(needle, email)
-    branches.append(
-        select(ContactEmail.contact_id.label("id"), score.cast(Float).label("score"),
-               literal("email", String).label("matched"))
-        .where(condition).order_by(score.desc(), ContactEmail.contact_id).limit(per_branch)
-    )
-    for pattern in _phone_patterns(needle):
-        # A digit fragment either occurs or not; shorter numbers around it rank higher.
-        found = Contact.phone_digits.like(f"%{pattern}%")
-        score = func.word_similarity(pattern, Contact.phone_digits)
-        branches.append(_branch(Contact, score, found, "phone", per_branch, listed))
-    ranked = _best(session, branches, limit * BRANCH_FACTOR)
+def _ranked_hits(session: Session, needle: str, branches: list[_Branch], limit: int) -> dict[str, list]:
+    """{kind: [(id, score, matched), …]} best first.
+
+    Later steps run only for kinds still short of `limit`: all branches precisely,
+    then names and companies fuzzily, then e-mail addresses fuzzily (the costliest:
+    the e-mail index is the largest, and a misspelt name is rarely found only there).
+    """
+    best: dict[str, dict[int, tuple[float, str]]] = {"contact": {}, "company": {}}
+    steps = [("precise", branches), ("fuzzy", [b for b in branches if b.fuzzy and b.matched != "email"]),
+             ("fuzzy", [b for b in branches if b.fuzzy and b.matched == "email"])]
+    for tier, candidates in steps:
+        wanted = [branch for branch in candidates if len(best[branch.kind]) < limit]
+        if not wanted:
+            continue
+        rows = session.execute(union_all(*(branch.select(needle, tier, limit).subquery().select()
+                                           for branch in wanted))).all()
+        for kind, record_id, score, matched in rows:
+            if record_id not in best[kind] or score > best[kind][record_id][0]:
+                best[kind][record_id] = (score, matched)
+    return {kind: _best_first(found) for kind, found in best.items()}
+
+
+def _best_first(found: dict[int, tuple[float, str]]) -> list[tuple[int, float, str]]:
+    hits = [(record_id, score, matched) for record_id, (score, matched) in found.items()]
+    return sorted(hits, key=lambda hit: (-hit[1], hit[0]))
+
+
+def _contact_hits(session: Session, ranked: list, limit: int) -> list[dict]:
     if not ranked:
         return []
+    wanted = [record_id for record_id, _score, _matched in ranked[: limit * 2]]
     contacts = {contact.id: contact for contact in session.scalars(
-        select(Contact).where(Contact.id.in_([record_id for record_id, _score, _m in ranked]), listed))}
+        select(Contact).where(Contact.id.in_(wanted), Contact.erased_at.is_(None)))}
+    items = {item["id"]: item for item in contact_items(session, list(contacts.values()))}
     hits = []
-    for item in contact_items(session, [contacts[record_id] for record_id, _s, _m in ranked if record_id in contacts]):
-        score, matched = next((s, m) for record_id, s, m in ranked if record_id == item["id"])
-        hits.append({"id": item["id"], "name": item["name"] or item["email"] or f"#{item['id']}",
+    for record_id, score, matched in ranked:
+        item = items.get(record_id)
+        if item is None:
+            continue
+        hits.append({"id": record_id, "name": item["name"] or item["email"] or f"#{record_id}",
                      "email": item["email"], "phone": item["phone"], "company_name": item["company_name"],
                      "matched": matched, "score": round(score, 3)})
-    return hits[:limit]
+        if len(hits) == limit:
+            break
+    return hits
 
 
-def _companies(session: Session, needle: str, limit: int, per_branch: int) -> list[dict]:
-    branches = []
-    for matched, expression in (("name", func.lower(Company.name)),
-                                ("domain", func.lower(func.coalesce(Company.domain, "")))):
-        condition, score = _similar(needle, expression)
-        branches.append(_branch(Company, score, condition, matched, per_branch))
-    ranked = _best(session, branches, limit)
+def _company_hits(session: Session, ranked: list, limit: int) -> list[dict]:
+    ranked = ranked[:limit]
     if not ranked:
         return []
     companies = {company.id: company for company in session.scalars(
@@ -127,4 +216,3 @@ def _companies(session: Session, needle: str, limit: int, per_branch: int) -> li
          "phone": companies[record_id].phone, "matched": matched, "score": round(score, 3)}
         for record_id, score, matched in ranked if record_id in companies
     ]
-

@@ -132,13 +132,16 @@ def fetch_page(session: Session, query: Select, *, sort: SortSpec, id_column: Co
     position = _decode(cursor, sort, signature) if cursor else _Position(_WITH_VALUE, None, 0)
     rows: list = []
     if position.phase == _WITH_VALUE:
-        page_query = query.add_columns(key.label("sort_key"))
-        if field.sort_nullable:
-            page_query = page_query.where(field.sort.is_not(None))
+        page_query = field.sorting_rows(query).add_columns(key.label("sort_key"))
         if cursor:
             before = tuple_(field.sort, id_column)
             after = tuple_(position.value, position.last_id)
-            page_query = page_query.where(before < after if sort.descending else before > after)
+            # The plain bound repeats the row comparison's first half, so an index
+            # of another table (a joined sort) can start its range scan there.
+            if sort.descending:
+                page_query = page_query.where(before < after, field.sort <= position.value)
+            else:
+                page_query = page_query.where(before > after, field.sort >= position.value)
         order = (field.sort.desc(), id_column.desc()) if sort.descending else (field.sort.asc(), id_column.asc())
         found = session.execute(page_query.order_by(*order).limit(limit + 1)).all()
         if len(found) > limit:
@@ -149,7 +152,7 @@ def fetch_page(session: Session, query: Select, *, sort: SortSpec, id_column: Co
         if not field.sort_nullable:
             return Page(rows, None)
     remaining = limit - len(rows)
-    empty_query = query.where(field.sort.is_(None))
+    empty_query = field.rows_without_value(query)
     if position.phase == _EMPTY and position.last_id:
         empty_query = empty_query.where(id_column < position.last_id if sort.descending
                                         else id_column > position.last_id)
