@@ -601,3 +601,38 @@ def test_another_workspace_sees_none_of_the_lists(client, crm, token, make_works
     assert host.api("GET", "/api/v1/views", foreign).get_json() == []
     # A's token does not work on B's address either.
     assert host.api("GET", "/api/v1/contacts", token()).status_code == 404
+
+
+def test_a_per_property_sort_index_is_what_the_sorted_list_uses(app_ctx, crm):
+    """The index expression and the list's sort expression must be identical, or PostgreSQL ignores the index."""
+    from sqlalchemy import event, text
+
+    from kundo.crm.lists.sort_indexes import create_sort_index, drop_sort_index, sort_index_name
+    from kundo.tenants.session import TenantScope
+
+    scope = TenantScope.of(crm.tenant)
+    db.session.rollback()  # CREATE INDEX CONCURRENTLY waits for every open transaction
+    name = create_sort_index(scope, "contact", "score")
+    assert name == sort_index_name("contact", "score") == "ix_contacts_sort_score"
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        if "ORDER BY" in statement and "sort_key" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        pages = walk(crm, "-custom.score", 2)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert [i for page in pages for i in page][:2] == [crm.contacts["erika"], crm.contacts["anna"]]
+    with tenant_session(crm.tenant) as session:
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        for statement, parameters in statements:
+            plan = "\n".join(session.connection().exec_driver_sql(f"EXPLAIN {statement}", parameters).scalars())
+            assert name in plan, plan
+    drop_sort_index(scope, "contact", "score")
+    with tenant_session(crm.tenant) as session:
+        assert session.scalar(text("SELECT to_regclass(:name)"), {"name": name}) is None
+    with pytest.raises(ValueError):
+        create_sort_index(scope, "contact", "score'); DROP TABLE contacts; --")
