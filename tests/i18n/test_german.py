@@ -26,11 +26,14 @@ def test_every_message_has_a_german_translation_with_the_same_placeholders():
     for message in german_catalogue():
         if not message.id:
             continue
-        if not message.string:
+        # Plural messages (ngettext) carry a tuple of forms; each German form needs the placeholders.
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings):
             untranslated.append(message.id)
         elif message.fuzzy:
             fuzzy.append(message.id)
-        elif sorted(PLACEHOLDER.findall(message.id)) != sorted(PLACEHOLDER.findall(message.string)):
+        elif any(sorted(PLACEHOLDER.findall(ids[-1])) != sorted(PLACEHOLDER.findall(string)) for string in strings):
             broken.append(message.id)
     assert (untranslated, fuzzy, broken) == ([], [], [])
 
