@@ -22,6 +22,9 @@ class Task(TenantModel):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_open_by_owner", "owner_id", "due_at", postgresql_where="done_at IS NULL"),
+        # emit_due_tasks runs every few minutes in every workspace; this keeps a run with
+        # nothing due at one index probe instead of a scan of all tasks.
+        Index("ix_tasks_due_unannounced", "due_at", postgresql_where="done_at IS NULL AND due_notified_at IS NULL"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from kundo.crm.tasks.models import Task, TaskLink, TaskType
@@ -28,7 +28,7 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 #: Sort key of tasks without a due date: after every dated one.
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 EDITABLE = ("title", "type", "notes", "due_at", "reminder_at", "owner_id", "links")
-MAX_BUCKET = 200
+MAX_BUCKET = 100
 
 __all__ = [
     "LinkError", "LinkTargetNotFound", "TaskValidationError", "complete_task", "create_task", "delete_task",
@@ -158,7 +158,8 @@ def my_tasks(session: Session, owner_id: int, *, now: datetime, limit: int = MAX
     day = workspace_day(session, now)
     base = (select(Task).where(Task.owner_id == owner_id, Task.done_at.is_(None))
             .options(selectinload(Task.links)).limit(limit))
-    sort = (func.coalesce(Task.due_at, NO_DUE_DATE), Task.id)
+    # due_at's own order (NULLS LAST) lets ix_tasks_open_by_owner deliver the rows sorted.
+    sort = (Task.due_at.asc().nulls_last(), Task.id)
     return {
         "overdue": list(session.scalars(base.where(Task.due_at < now).order_by(*sort))),
         "today": list(session.scalars(base.where(Task.due_at >= now, Task.due_at < day.end).order_by(*sort))),
@@ -224,19 +225,29 @@ def list_tasks(
 def emit_due_tasks(session: Session, now: datetime, *, batch: int = 1000) -> int:
     """Emit task.due for each open task whose due time has passed, once; returns how many.
 
-    Rows are claimed with SKIP LOCKED, so two workers running at once split the work
-    instead of announcing a task twice.
+    One UPDATE claims the tasks (SKIP LOCKED: two workers running at once split the
+    work instead of announcing a task twice) and marks them notified.
     """
     now = _aware(now)
-    due = session.scalars(
-        select(Task).where(Task.done_at.is_(None), Task.due_notified_at.is_(None), Task.due_at <= now)
-        .order_by(Task.due_at, Task.id).limit(batch).with_for_update(skip_locked=True)
+    due = (select(Task.id).where(Task.done_at.is_(None), Task.due_notified_at.is_(None), Task.due_at <= now)
+           .order_by(Task.due_at, Task.id).limit(batch).with_for_update(skip_locked=True).cte("due"))
+    claimed = session.execute(
+        update(Task).where(Task.id == due.c.id).values(due_notified_at=now)
+        .returning(Task.id, Task.type, Task.owner_id, Task.due_at)
+        # Tasks already in the session learn they were announced: a later due_at change re-arms them.
+        .execution_options(synchronize_session="fetch")
     ).all()
-    for task in due:
-        task.due_notified_at = now
-        emit_event(session, "task.due", object_type="task", object_id=task.id, payload=_event_payload(task))
+    links: dict[int, list] = {}
+    for task_id, object_type, object_id in session.execute(
+            select(TaskLink.task_id, TaskLink.object_type, TaskLink.object_id)
+            .where(TaskLink.task_id.in_([row.id for row in claimed])).order_by(TaskLink.task_id)):
+        links.setdefault(task_id, []).append([object_type, object_id])
+    for row in claimed:
+        emit_event(session, "task.due", object_type="task", object_id=row.id, payload={
+            "type": row.type, "owner_id": row.owner_id, "due_at": row.due_at.isoformat(),
+            "links": links.get(row.id, [])})
     session.flush()
-    return len(due)
+    return len(claimed)
 
 
 def _event_payload(task: Task) -> dict:
