@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from kundo.platform.db import db
 
@@ -48,18 +48,36 @@ class KundoCommand(click.Command):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except OperationalError as error:
-            raise click.ClickException(
-                f"Cannot reach PostgreSQL at {_database_location()}: {_first_line(error.orig or error)} "
-                "Check DATABASE_URL and that the server is running."
-            ) from error
-        except ProgrammingError as error:
-            if type(error.orig).__name__ != "UndefinedTable":
-                raise
-            raise click.ClickException(
-                f"The database at {_database_location()} has no Kundo tables yet ({_first_line(error.orig)}). "
-                "Run `kundo db upgrade` first."
-            ) from error
+        except DBAPIError as error:
+            _end_failed_transaction()
+            raise _explain(error) from error
+
+
+def _explain(error: DBAPIError) -> click.ClickException:
+    reason = type(error.orig).__name__ if error.orig is not None else type(error).__name__
+    first_line = _first_line(error.orig or error)
+    # A failed connection is psycopg's OperationalError itself; SQLSTATE errors are subclasses.
+    if isinstance(error, OperationalError) and reason == "OperationalError":
+        return click.ClickException(f"Cannot reach PostgreSQL at {_database_location()}: {first_line} "
+                                    "Check DATABASE_URL and that the server is running.")
+    if reason == "UndefinedTable":
+        return click.ClickException(f"The database at {_database_location()} has no Kundo tables yet "
+                                    f"({first_line}) Run `kundo db upgrade` first.")
+    if reason == "InsufficientPrivilege":
+        return click.ClickException(f"PostgreSQL refused: {first_line} Kundo's database user must own the "
+                                    "database and may create roles (tenant roles are made on the fly).")
+    return click.ClickException(f"PostgreSQL refused: {reason}: {first_line}")
+
+
+def _end_failed_transaction() -> None:
+    """Roll back so the failed statement's locks go now, not when the process ends."""
+    from flask import has_app_context
+
+    if has_app_context():
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            db.session.invalidate()
 
 
 class KundoGroup(click.Group):

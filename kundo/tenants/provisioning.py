@@ -126,10 +126,11 @@ def _create_storage(session: Session, schema: str, role: str, head: str) -> None
 def drop_storage(session: Session, schema: str, role: str) -> None:
     """Drop a schema and its role (a deleted tenant's or a stale spare's)."""
     q_schema, q_role = quoted(schema), quoted(role)
+    # A half-deleted tenant (its role already gone) must still be deletable.
+    role_exists = session.scalar(text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role})
     session.connection().exec_driver_sql(
         f"DROP SCHEMA IF EXISTS {q_schema} CASCADE;"
-        f"DROP OWNED BY {q_role};"
-        f"DROP ROLE IF EXISTS {q_role}"
+        + (f"DROP OWNED BY {q_role}; DROP ROLE {q_role}" if role_exists else "")
     )
 
 

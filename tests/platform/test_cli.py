@@ -178,6 +178,35 @@ def test_tenants_spares_fills_reports_and_discards(app_ctx, cli):
     assert not any(_exists("schema", schema) for schema in schemas)
 
 
+def test_deleting_a_half_deleted_workspace_still_works(app_ctx, cli, make_workspace):
+    ws = make_workspace()
+    with db.engine.begin() as connection:  # an earlier deletion died after dropping the role
+        connection.exec_driver_sql(f'DROP OWNED BY "{ws.role_name}"; DROP ROLE "{ws.role_name}"')
+    result = cli("tenants", "delete", ws.slug, "--yes")
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.get(Tenant, ws.tenant_id) is None and not _exists("schema", ws.schema_name)
+
+
+def test_a_database_refusal_is_one_clear_line(app_ctx, cli, make_user):
+    _user_id, email = make_user()
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE FUNCTION control.kundo_test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'no new workspaces today'; END $$;"
+            "CREATE TRIGGER kundo_test_refuse BEFORE INSERT ON control.tenants "
+            "FOR EACH ROW EXECUTE FUNCTION control.kundo_test_refuse()")
+    try:
+        result = cli("tenants", "create", unique_slug("refused"), "--name", "Refused AG", "--owner", email)
+    finally:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "DROP TRIGGER kundo_test_refuse ON control.tenants; DROP FUNCTION control.kundo_test_refuse()")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: PostgreSQL refused: RaiseException: no new workspaces today."
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
 # ---- mail and migrations ---------------------------------------------------------------------
 
 
