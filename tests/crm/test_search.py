@@ -162,3 +162,12 @@ def test_another_workspace_finds_none_of_it(people, client, api_token, make_work
     response = host.api("GET", "/api/v1/search", api_token(other), query_string={"q": "Schmidt"})
     assert response.status_code == 200
     assert response.get_json() == {"contacts": [], "companies": []}
+
+
+def test_search_puts_the_planner_settings_back_for_the_rest_of_the_transaction(people):
+    from sqlalchemy import text
+
+    _workspace, tenant, _contacts, _companies = people
+    with tenant_session(tenant) as session:
+        search(session, "Schmidt")
+        assert session.scalar(text("SHOW enable_seqscan")) == "on"

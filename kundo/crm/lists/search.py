@@ -150,12 +150,12 @@ def search(session: Session, query: str, *, limit: int = 10) -> SearchResults:
     if len(needle) < 2:
         return SearchResults([], [])
     previous = session.execute(_SETTINGS, {"threshold": str(WORD_SIMILARITY_THRESHOLD)}).scalar_one()
-    try:
-        hits = _ranked_hits(session, needle, _branches(needle), limit)
-        return SearchResults(_contact_hits(session, hits["contact"], limit),
-                             _company_hits(session, hits["company"], limit))
-    finally:
-        session.execute(_RESTORE, {"previous": previous})
+    hits = _ranked_hits(session, needle, _branches(needle), limit)
+    results = SearchResults(_contact_hits(session, hits["contact"], limit),
+                            _company_hits(session, hits["company"], limit))
+    # After an error the transaction is rolled back, which undoes the local settings too.
+    session.execute(_RESTORE, {"previous": previous})
+    return results
 
 
 def _ranked_hits(session: Session, needle: str, branches: list[_Branch], limit: int) -> dict[str, list]:
