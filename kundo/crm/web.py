@@ -16,8 +16,11 @@ CRM_NAV = (
 
 
 def init_app(app: Flask) -> None:
+    from kundo.crm.summary import crm_summary
     from kundo.crm.views import blueprint, load_pages
 
     load_pages()
     app.register_blueprint(blueprint)
     app.extensions["kundo_nav"].extend(CRM_NAV)
+    # The dashboard (the shell's page) shows these figures when the CRM is there.
+    app.jinja_env.globals["crm_summary"] = crm_summary

@@ -489,3 +489,11 @@ def test_another_workspaces_ids_are_not_found(crm, make_workspace, app, tenant_d
 def _local_ids(app, tenant_db, workspace, model) -> set[int]:
     with app.app_context(), tenant_db(workspace) as session:
         return set(session.scalars(select(model.id)))
+
+
+def test_dashboard_counts_records_and_my_open_tasks(crm):
+    _workspace, page, _ids, _member = crm
+    summary = re.search(r'data-testid="crm-summary">(.*?)</div>\s*\n', html(page.get("/")), re.S).group(1)
+    values = re.findall(r'<span class="stat-value">([^<]+)</span>', summary)
+    assert values == ["3", "2", "2"]
+    assert "1 overdue" in summary
