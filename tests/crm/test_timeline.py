@@ -390,6 +390,74 @@ def test_reading_needs_a_token_and_logging_needs_write(app, ws, api_token, host)
     assert response.status_code == 403
 
 
+def test_an_activity_on_a_contact_and_its_company_is_listed_once(app, ws, token, host):
+    company_id = make_company(app, ws)
+    contact_id = make_contact(app, ws, company_ids=[company_id])
+    both = post_activity(host, token, type="note", subject="both", occurred_at="2026-03-02T10:00:00Z",
+                         links=[{"object_type": "contact", "object_id": contact_id},
+                                {"object_type": "company", "object_id": company_id}]).get_json()
+    for path in (f"/api/v1/contacts/{contact_id}/timeline?include_company=true",
+                 f"/api/v1/companies/{company_id}/timeline?include_company=true"):
+        assert [item["id"] for item in host.api("GET", path, token).get_json()["items"]] == [both["id"]]
+
+
+def test_links_made_through_the_orm_take_their_activitys_time(app_ctx, ws):
+    """Other writers (consent, merges, hubs) add Activity(links=[...]) without naming the time."""
+    contact_id = make_contact(app_ctx, ws)
+    with tenant_session(tenant_of(app_ctx, ws)) as session:
+        log_activity(session, "note", links=[("contact", contact_id)], occurred_at=T0, subject="logged")
+        session.add(Activity(type="note", subject="given", occurred_at=T0 + timedelta(hours=1),
+                             links=[ActivityLink(object_type="contact", object_id=contact_id)]))
+        session.add(Activity(type="system", subject="server time",
+                             links=[ActivityLink(object_type="contact", object_id=contact_id)]))
+        session.flush()
+        stored = session.execute(select(ActivityLink.occurred_at, Activity.occurred_at, Activity.subject)
+                                 .join(Activity).order_by(Activity.id)).all()
+        assert all(link_time == activity_time for link_time, activity_time, _subject in stored)
+        page = timeline_for(session, "contact", contact_id)
+    assert [a.subject for a in page.activities] == ["server time", "given", "logged"]
+
+
+def test_the_t0004_migration_gives_existing_links_their_activitys_time(app_ctx, ws):
+    """Down to t0003 (links without a time), add a timeline, up to head: every link has its time."""
+    from alembic.config import Config
+    from alembic.runtime.environment import EnvironmentContext
+
+    from kundo.tenants.migrations import core_tenant_tree
+    from kundo.tenants.session import TenantScope
+
+    scope = TenantScope.of(tenant_of(app_ctx, ws))
+    tree = core_tenant_tree()
+    script = tree.script()
+
+    def migrate(destination: str, down: bool) -> None:
+        config = Config()
+        config.set_main_option("script_location", tree.script_location)
+
+        def steps(rev, context):  # noqa: ARG001 - alembic callback signature
+            return script._downgrade_revs(destination, rev) if down else script._upgrade_revs(destination, rev)
+
+        with db.engine.connect() as connection, connection.begin():
+            connection.exec_driver_sql(scope.enter_sql)
+            with EnvironmentContext(config, script, fn=steps, destination_rev=destination) as env:
+                env.configure(connection=connection, transactional_ddl=True)
+                env.run_migrations()
+            if down:
+                connection.exec_driver_sql(
+                    "INSERT INTO activities (id, type, occurred_at, source) VALUES "
+                    "(1, 'note', '2026-03-02 09:00+00', 'ui'), (2, 'note', '2026-03-02 11:00+00', 'ui');"
+                    "INSERT INTO activity_links (activity_id, object_type, object_id) VALUES "
+                    "(1, 'contact', 7), (2, 'contact', 7), (2, 'deal', 3)")
+
+    migrate("t0003", down=True)
+    migrate("heads", down=False)
+    with tenant_session(scope) as session:
+        times = session.execute(select(ActivityLink.object_type, ActivityLink.occurred_at)
+                                .order_by(ActivityLink.activity_id, ActivityLink.object_type)).all()
+        assert times == [("contact", T0), ("contact", T0 + timedelta(hours=2)), ("deal", T0 + timedelta(hours=2))]
+        assert [a.id for a in timeline_for(session, "contact", 7).activities] == [2, 1]
+
+
 # ---- isolation -----------------------------------------------------------------------------
 
 
