@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from flask import Blueprint
 from flask_babel import get_locale
 
@@ -37,7 +37,11 @@ def crm_when(value: datetime | None, format: str = "medium") -> str:  # noqa: A0
     """A moment in the workspace's time zone and the reader's language."""
     if value is None:
         return ""
-    return format_datetime(value, format=format, tzinfo=zone(), locale=str(get_locale() or "en"))
+    locale = str(get_locale() or "en")
+    if format == "medium":  # Babel's medium time has seconds, which nobody needs on a timeline
+        local = value.astimezone(zone())
+        return f"{format_date(local.date(), 'medium', locale=locale)}, {format_time(local, 'short', locale=locale)}"
+    return format_datetime(value, format=format, tzinfo=zone(), locale=locale)
 
 
 @blueprint.app_template_filter("crm_day")

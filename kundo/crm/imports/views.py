@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from pathlib import PurePath
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -159,7 +159,10 @@ def import_progress(run_id: int):
     run = _run(run_id)
     if not wants_fragment():
         return redirect(url_for("crm_views.import_run", run_id=run.id))
-    return render_template("crm/imports/_status_card.html", run=run)
+    response = make_response(render_template("crm/imports/_status_card.html", run=run))
+    if run.status in (COMPLETED, FAILED):
+        response.headers["HX-Refresh"] = "true"  # the whole page: its steps move on to "Result"
+    return response
 
 
 @blueprint.get(f"/import/<{ID}:run_id>/errors.csv")

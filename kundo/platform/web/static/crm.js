@@ -69,6 +69,15 @@ document.addEventListener("change", (event) => {
   if (panel) panel.classList.add("dirty");
 }));
 
+// Narrow screens fold the filter bar behind a "Filters" button.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-filter-toggle]");
+  if (!toggle) return;
+  const bar = toggle.closest(".filter-bar");
+  bar.classList.toggle("show-all");
+  toggle.setAttribute("aria-expanded", bar.classList.contains("show-all") ? "true" : "false");
+});
+
 // Property settings: options only for choices; a key suggested from the label.
 function refreshPropertyForm(form) {
   const type = form.querySelector("[data-property-type]");
