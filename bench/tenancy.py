@@ -66,6 +66,8 @@ def main() -> None:
     parser.add_argument("--max-uses", type=int, nargs="+", default=[Settings.db_conn_max_uses, 100],
                         help="KUNDO_DB_CONN_MAX_USES values for the recycled runs")
     parser.add_argument("--quick", action="store_true", help="20 / 60 / 120 tenants: checks the script, not Kundo")
+    parser.add_argument("--only", nargs="+", choices=STEPS, default=STEPS,
+                        help="run these measurements only (the tenants they need are made anyway)")
     args = parser.parse_args()
     if args.quick:
         args.signups, args.upgrade_tenants, args.memory_tenants, args.max_uses = 20, 60, 120, [50]
@@ -85,13 +87,15 @@ def main() -> None:
             steps = [
                 ("provisioning", lambda: bench_provisioning(owner_id, args.signups)),
                 ("signup_with_password", bench_signup_with_password),
-                ("tenancy_overhead", bench_tenancy_overhead),
+                ("tenancy_overhead", lambda: bench_tenancy_overhead(owner_id)),
                 ("fill_to_upgrade", lambda: fill_tenants(app, owner_id, args.upgrade_tenants)),
                 ("upgrade", lambda: bench_upgrade(url, args.upgrade_tenants)),
                 ("fill_to_memory", lambda: fill_tenants(app, owner_id, args.memory_tenants)),
                 ("memory", lambda: bench_memory(url, args.memory_tenants, args.max_uses)),
             ]
             for name, step in steps:
+                if name not in args.only and not (name.startswith("fill_") and _needs_fill(name, args.only)):
+                    continue
                 step_started = time.perf_counter()
                 results[name] = step()
                 print(f"  {name}: {time.perf_counter() - step_started:.1f} s", file=sys.stderr, flush=True)
@@ -101,13 +105,20 @@ def main() -> None:
         drop_database(admin_url, url)
     results["total_runtime_s"] = round(time.perf_counter() - started, 1)
     results["load_average_at_end"] = os.getloadavg()
-    results["verdicts"] = _verdicts(results)
+    results["verdicts"] = _verdicts(results) if set(args.only) == set(STEPS) else {}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     _print_summary(results)
 
 
 # ---- set-up ---------------------------------------------------------------------------------
+
+
+STEPS = ["provisioning", "signup_with_password", "tenancy_overhead", "upgrade", "memory"]
+
+
+def _needs_fill(fill: str, only: list[str]) -> bool:
+    return ("upgrade" in only) if fill == "fill_to_upgrade" else ("memory" in only)
 
 
 def _server_admin_url() -> str:
@@ -209,9 +220,9 @@ def bench_signup_with_password(count: int = 10) -> dict:
 # ---- 2. tenancy overhead per transaction ----------------------------------------------------------
 
 
-def bench_tenancy_overhead(rounds: int = 10, per_round: int = 200) -> dict:
+def bench_tenancy_overhead(owner_id: int, rounds: int = 10, per_round: int = 200) -> dict:
     """The same one-row query, in a tenant session versus a plain session on the same pool."""
-    tenant = db.session.scalar(select(Tenant).order_by(Tenant.id).limit(1))
+    tenant = db.session.scalar(select(Tenant).order_by(Tenant.id).limit(1)) or _provision_one(owner_id)
     scope = TenantScope.of(tenant)
     db.session.rollback()
     plain_bind = db.engine.execution_options(schema_translate_map={"tenant": scope.schema_name})
@@ -424,6 +435,9 @@ def _verdicts(results: dict) -> dict:
 
 
 def _print_summary(results: dict) -> None:
+    if not results["verdicts"]:  # a partial run (--only): the figures as they are
+        print(json.dumps({k: v for k, v in results.items() if k != "memory"}, indent=2))
+        return
     p, s, o, u, m = (results[k] for k in ("provisioning", "signup_with_password", "tenancy_overhead", "upgrade",
                                            "memory"))
     print(f"PostgreSQL {results['server']}, {results['machine']['cpus']} CPUs, total {results['total_runtime_s']} s, "

@@ -227,15 +227,27 @@ def test_mail_outbox_shows_what_kundo_sent(app_ctx, cli):
     assert (empty.exit_code, empty.stdout.strip()) == (0, "The outbox is empty.")
 
 
-def test_db_upgrade_with_workers_shows_progress(app_ctx, cli, make_workspace):
-    make_workspace()
-    count = db.session.scalar(select(func.count()).select_from(Tenant))
-    db.session.rollback()
-    result = cli("db", "upgrade", "--workers", "2")
+def test_db_upgrade_with_workers_shows_progress(empty_database):
+    """In a database of its own: the shared one may hold tenants other tests broke on purpose."""
+    from kundo.platform.auth.service import create_user
+    from kundo.tenants.service import create_workspace
+
+    app = build_app(empty_database)
+    try:
+        with app.app_context():
+            owner = create_user(email="progress@example.com", name="Pro Gress", password=TEST_PASSWORD)
+            for _ in range(3):
+                create_workspace(slug=unique_slug("progress"), name="Progress KG", owner=owner)
+            db.session.commit()
+            result = app.test_cli_runner().invoke(args=["db", "upgrade", "--workers", "2"])
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
     assert result.exit_code == 0, result.output
     assert "control plane at " in result.stdout
-    assert f"tenant schemas ({count})" in result.stderr
-    assert f"tenant schemas: 0 upgraded, {count} already at head, 0 failed" in result.stdout
+    assert "tenant schemas (3)" in result.stderr
+    assert "tenant schemas: 0 upgraded, 3 already at head, 0 failed" in result.stdout
 
 
 def test_db_upgrade_refuses_zero_workers(app_ctx, cli):

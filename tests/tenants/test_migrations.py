@@ -332,6 +332,8 @@ def test_db_upgrade_command_names_the_failed_tenant_exits_1_and_resumes(fleet, t
     migrations = tmp_path / "migrations"
     shutil.copytree(migrations_root(), migrations, ignore=shutil.ignore_patterns("__pycache__"))
     write_revision(migrations / "tenant" / "versions", "x_nickname", ADD_NICKNAME)
+    spare_schema = provision_spare_schema(db.session, database_name=make_url(fleet.url).database).schema_name
+    db.session.commit()  # made at today's head, so stale once the copy with one more revision is used
     monkeypatch.setenv("KUNDO_MIGRATIONS_DIR", str(migrations))
     broken = fleet.scopes[2]
     fleet.run(f"ALTER TABLE {quoted(broken.schema_name)}.workspace_profile ADD COLUMN nickname text")
@@ -343,6 +345,7 @@ def test_db_upgrade_command_names_the_failed_tenant_exits_1_and_resumes(fleet, t
     assert f"FAILED {broken.slug}: DuplicateColumn" in result.stderr
     assert "fix them and run `kundo db upgrade` again" in result.stderr
     assert f"tenant schemas: {len(fleet.scopes) - 1} upgraded, 0 already at head, 1 failed" in result.stdout
+    first_output = result.stdout
 
     fleet.run(f"ALTER TABLE {quoted(broken.schema_name)}.workspace_profile DROP COLUMN nickname")
     result = runner.invoke(args=["db", "upgrade", "--workers", "2"])
@@ -350,3 +353,8 @@ def test_db_upgrade_command_names_the_failed_tenant_exits_1_and_resumes(fleet, t
     assert result.exit_code == 0, result.output
     assert f"tenant schemas: 1 upgraded, {len(fleet.scopes) - 1} already at head, 0 failed" in result.stdout
     assert set(fleet.versions().values()) == {"x_nickname"}
+    assert "spare schemas: 1 replaced at the new head" in first_output
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT revision FROM control.spare_schemas").scalars().all() \
+            == ["x_nickname"]
+        assert connection.exec_driver_sql(f"SELECT to_regnamespace('{spare_schema}')").scalar() is None
