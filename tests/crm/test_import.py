@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from kundo.crm.companies.models import Company, ContactCompany
 from kundo.crm.contacts.models import Contact, ContactEmail
@@ -469,3 +469,25 @@ def test_a_run_is_started_once_and_a_failed_real_run_is_resumed_not_restarted(sc
             service.start_import(session, run, mapping=run.mapping)
         with pytest.raises(service.ImportRunError, match="on_duplicate must be"):
             service.preview_import(session, run, on_duplicate="merge")
+
+
+def test_a_row_the_database_refuses_is_reported_and_its_batch_still_imports(scope):
+    with tenant_session(scope) as session:  # a rule the importer does not know about
+        session.execute(text("ALTER TABLE contacts ADD CONSTRAINT no_verboten CHECK (last_name <> 'Verboten')"))
+    lines = ["E-Mail;Nachname"] + [f"p{index}@example.com;{'Verboten' if index == 6 else 'Erlaubt'}"
+                                   for index in range(12)]
+    run = run_import(scope, csv_bytes(*lines), batch_size=5, members={})
+    assert (run.status, run.created_count, run.failed_count) == ("completed", 11, 1)
+    assert report_rows(run)[1][:3] == ["8", "p6@example.com", "Verboten"]
+    assert report_rows(run)[1][-1].startswith('The database refused this row: new row for relation "contacts"')
+    assert "no_verboten" in report_rows(run)[1][-1]
+    assert count(scope, Contact) == 11 and count(scope, ContactEmail) == 11
+    assert count(scope, OutboxEvent, OutboxEvent.type == "contact.created") == 11
+
+
+def test_long_phone_numbers_with_extensions_are_refused_before_the_database(scope):
+    content = csv_bytes("E-Mail;Telefon", "a@example.com;+49 30 1234 5678 9012 3456 7890 1234 5678 ext. 123456",
+                        "b@example.com;+49 30 1234 x 12")
+    run = run_import(scope, content, members={})
+    assert (run.created_count, run.failed_count) == (1, 1)
+    assert "too long for a phone number (at most 50 characters)" in report_rows(run)[1][-1]

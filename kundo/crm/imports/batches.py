@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import psycopg
 from flask_babel import gettext as _
+from sqlalchemy import exc
 from sqlalchemy.orm import Session
 
 from kundo.crm.imports import writer
@@ -18,6 +20,8 @@ from kundo.crm.properties.service import PropertyValidationError, validate_custo
 
 #: What a row does: created, updated, skipped (a duplicate with on_duplicate=skip) or failed.
 CREATED, UPDATED, SKIPPED, FAILED = "created", "updated", "skipped", "failed"
+#: Refusals that concern rows (constraints, values), not the connection or the server.
+_REFUSALS = (exc.IntegrityError, exc.DataError, psycopg.errors.IntegrityError, psycopg.errors.DataError)
 
 
 @dataclass(frozen=True)
@@ -94,10 +98,22 @@ class ImportJob:
                 self.claimed.setdefault(key, record.row)
 
 
-def import_batch(session: Session, job: ImportJob, read: list[ReadRecord]) -> BatchResult:
+def import_batch_isolating_refusals(session: Session, job: ImportJob, read: list[ReadRecord]) -> BatchResult:
+    """`import_batch` in a savepoint; when the database refuses a row, find it by halving the batch.
+
+    Every value is checked in Python first, so this is rare: a constraint Python does
+    not know, or a record saved concurrently with the same e-mail or domain. A row
+    that still fails alone (after a second try, whose lookup sees the concurrent
+    record) goes to the report with the database's reason; the rest are imported.
+    """
+    return _attempt(session, job, read, {}, tries=2)
+
+
+def import_batch(session: Session, job: ImportJob, read: list[ReadRecord],
+                 claims: dict[str, int] | None = None) -> BatchResult:
     """Import (or, in a dry run, classify) one batch of read records inside the caller's transaction."""
     cur = writer.cursor_of(session)
-    result = BatchResult()
+    result = BatchResult(claims={} if claims is None else claims)
     existing = _existing_ids(cur, job, read)
     creates, updates = [], []
     for record in read:
@@ -114,6 +130,40 @@ def import_batch(session: Session, job: ImportJob, read: list[ReadRecord]) -> Ba
     if not job.dry_run:
         _write(cur, job, creates, updates)
     return result
+
+
+def _attempt(session: Session, job: ImportJob, read: list[ReadRecord], claims: dict, tries: int) -> BatchResult:
+    before = dict(claims)
+    try:
+        with session.begin_nested():
+            return import_batch(session, job, read, claims)
+    except _REFUSALS as error:
+        claims.clear()
+        claims.update(before)
+        job.forget_companies()  # they may name companies of the rolled-back attempt
+        if len(read) > 1:
+            middle = len(read) // 2
+            return _merged(_attempt(session, job, read[:middle], claims, tries),
+                           _attempt(session, job, read[middle:], claims, tries))
+        if tries > 1:
+            return _attempt(session, job, read, claims, tries - 1)
+        record = read[0]
+        return BatchResult(failures=[(record.row, record.cells, [_refusal_reason(error)])], claims=claims,
+                           outcomes=[RowOutcome(record.row, FAILED, record.values, [_refusal_reason(error)])]
+                           if job.keep_outcomes else [])
+
+
+def _merged(first: BatchResult, second: BatchResult) -> BatchResult:
+    return BatchResult(created=first.created + second.created, updated=first.updated + second.updated,
+                       skipped=first.skipped + second.skipped, failures=first.failures + second.failures,
+                       claims=first.claims, outcomes=first.outcomes + second.outcomes)
+
+
+def _refusal_reason(error: Exception) -> str:
+    original = getattr(error, "orig", None) or error
+    diagnosis = getattr(original, "diag", None)
+    reason = (getattr(diagnosis, "message_primary", None) or str(original)).strip().splitlines()[0]
+    return _("The database refused this row: %(reason)s.", reason=reason.rstrip("."))
 
 
 def _dedup_key(object_type: str, record: ReadRecord) -> str | None:

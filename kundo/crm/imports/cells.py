@@ -26,6 +26,7 @@ _PHONE_SEPARATORS = re.compile(r"[;,]")
 #: The contacts' phone rule without its extension part: the common case, checked quickly.
 _PLAIN_PHONE = re.compile(r"^\+?[0-9 ()./\-]{3,40}$")
 _NOT_DIGITS = str.maketrans("", "", "+ ()./-")
+_PHONE_LENGTH = 50  # the contacts.phones column
 _SCIENTIFIC = re.compile(r"\d[.,]\d*e\+\d+$", re.IGNORECASE)
 #: Separates list items when lists travel to SQL as one text value.
 LIST_JOINER = "\x1f"
@@ -113,6 +114,9 @@ def read_phones(raw: str, max_length: int | None) -> list[str]:  # noqa: ARG001
             phones.extend(clean_phones([phone]))  # extensions (“x 12”), or the contacts' message
         except ContactError as error:
             raise ValueError(str(error)) from None
+        if len(phone) > _PHONE_LENGTH:
+            raise ValueError(_("“%(value)s” is too long for a phone number (at most %(limit)s characters).",
+                               value=phone, limit=_PHONE_LENGTH))
     return distinct_phones(phones)
 
 

@@ -22,14 +22,12 @@ import logging
 import threading
 from collections.abc import Callable
 
-import psycopg
 from flask import Flask
 from flask_babel import force_locale
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
-from kundo.crm.imports.batches import BatchResult, ImportJob, import_batch
+from kundo.crm.imports.batches import BatchResult, ImportJob, import_batch_isolating_refusals
 from kundo.crm.imports.csvfile import DEFAULT_MAX_BYTES, iter_records
 from kundo.crm.imports.models import ImportRun
 from kundo.crm.imports.readahead import ReadAhead
@@ -52,8 +50,6 @@ from kundo.tenants.session import TenantScope, open_tenant_session
 log = logging.getLogger("kundo.crm.imports")
 
 DEFAULT_BATCH_SIZE = 5000
-#: A batch that collides with a concurrent write (e.g. the same e-mail saved in the UI) is redone.
-_ATTEMPTS = 3
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -84,7 +80,7 @@ def execute_import(scope: TenantScope, run_id: int, *, batch_size: int = DEFAULT
         records = iter_records(run.content, run.encoding, run.delimiter, start=processed)
         with ReadAhead(job.reader, records, batch_size) as batches:
             for count, batch in enumerate(batches, start=1):
-                result = _import_with_retries(session, job, batch)
+                result = _import_batch(session, job, batch)
                 _record_batch(session, run, processed, len(batch), result, job.reader.width)
                 session.commit()
                 job.claimed.update(result.claims)
@@ -216,19 +212,11 @@ def _job_for(session, run: ImportRun, members: dict[str, int]) -> ImportJob:
     return job
 
 
-def _import_with_retries(session, job: ImportJob, batch) -> BatchResult:
+def _import_batch(session, job: ImportJob, batch) -> BatchResult:
     # A batch commits with its own progress, so losing the last commits in a server crash
     # loses rows and progress together; resuming redoes exactly those. No need to wait for the disk.
     session.execute(text("SET LOCAL synchronous_commit TO off"))
-    for attempt in range(1, _ATTEMPTS + 1):
-        try:
-            with session.begin_nested():
-                return import_batch(session, job, batch)
-        except (IntegrityError, psycopg.errors.IntegrityError):
-            job.forget_companies()  # they may name companies of the rolled-back attempt
-            if attempt == _ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+    return import_batch_isolating_refusals(session, job, batch)
 
 
 def _record_batch(session, run: ImportRun, processed: int, size: int, result: BatchResult, width: int) -> None:
