@@ -491,3 +491,41 @@ def test_long_phone_numbers_with_extensions_are_refused_before_the_database(scop
     run = run_import(scope, content, members={})
     assert (run.created_count, run.failed_count) == (1, 1)
     assert "too long for a phone number (at most 50 characters)" in report_rows(run)[1][-1]
+
+
+def test_a_second_worker_on_the_same_run_takes_over_and_the_first_one_stops(app, scope):
+    import threading
+
+    from kundo.crm.imports.runner import RunTakenOver
+
+    content = _numbered_contacts(30, duplicate_of={})
+    with tenant_session(scope) as session:
+        run = service.create_import(session, object_type="contact", filename="x.csv", content=content)
+        service.start_import(session, run, mapping=run.mapping)
+        run_id = run.id
+    paused, resumed, outcome = threading.Event(), threading.Event(), {}
+
+    def first_worker():
+        def pause_after_first_batch(processed, _total):
+            if processed == 10:
+                paused.set()
+                resumed.wait(30)
+
+        with app.app_context():
+            try:
+                execute_import(scope, run_id, batch_size=10, members={}, on_progress=pause_after_first_batch)
+            except RunTakenOver as error:
+                outcome["stopped"] = str(error)
+
+    worker = threading.Thread(target=first_worker)
+    worker.start()
+    assert paused.wait(30)
+    second = resume_import(scope, run_id, batch_size=10, members={})  # the first worker looks dead
+    resumed.set()
+    worker.join(30)
+
+    assert (second.status, second.processed_rows, second.created_count) == ("completed", 30, 29)
+    assert "moved on by another worker" in outcome["stopped"]
+    with tenant_session(scope) as session:
+        assert session.get(ImportRun, run_id).status == "completed"  # the first worker did not mark it failed
+    assert count(scope, Contact) == 29 and count(scope, OutboxEvent) == 29

@@ -80,6 +80,7 @@ def execute_import(scope: TenantScope, run_id: int, *, batch_size: int = DEFAULT
         records = iter_records(run.content, run.encoding, run.delimiter, start=processed)
         with ReadAhead(job.reader, records, batch_size) as batches:
             for count, batch in enumerate(batches, start=1):
+                _hold(session, run_id, processed)
                 result = _import_batch(session, job, batch)
                 _record_batch(session, run, processed, len(batch), result, job.reader.width)
                 session.commit()
@@ -210,6 +211,14 @@ def _job_for(session, run: ImportRun, members: dict[str, int]) -> ImportJob:
         job.claim_earlier_rows(earlier, failed_row_numbers(run.error_report, run.delimiter))
     session.commit()
     return job
+
+
+def _hold(session, run_id: int, processed: int) -> None:
+    """Lock the run for this batch's transaction; a second worker on the same run waits here, then stops."""
+    current = session.execute(select(ImportRun.processed_rows, ImportRun.status)
+                              .where(ImportRun.id == run_id).with_for_update()).one()
+    if tuple(current) != (processed, RUNNING):
+        raise RunTakenOver(f"Import run {run_id} was moved on by another worker; this one stops.")
 
 
 def _import_batch(session, job: ImportJob, batch) -> BatchResult:

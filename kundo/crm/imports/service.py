@@ -129,7 +129,9 @@ def ready_to_resume(run: ImportRun | None) -> None:
     """Raise ImportRunError unless `run` stopped part-way and still has its file."""
     if run is None:
         raise ImportRunError(_("There is no such import run."))
-    if run.status not in (RUNNING, FAILED) or run.content is None:
+    # A queued run whose process died before it started is resumable too: claiming
+    # the run (FOR UPDATE, queued → running) lets only one worker have it.
+    if run.status not in (QUEUED, RUNNING, FAILED) or run.content is None:
         raise ImportRunError(_("Only a run that stopped part-way can be resumed; this one is %(status)s.",
                                status=run.status))
 
