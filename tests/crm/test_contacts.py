@@ -318,6 +318,9 @@ def test_api_emails_tags_consent_and_companies_of_a_contact(api):
     companies = api("GET", f"{path}/companies").json
     assert companies == [{"company": companies[0]["company"], "role": None, "primary": True}]
     assert companies[0]["company"]["name"] == "Acme"
+    cleared = api("PATCH", path, {"company_id": None}).json
+    assert cleared["primary_company_id"] is None
+    assert api("GET", f"{path}/companies").json[0]["primary"] is False  # the link stays, unmarked
 
 
 def test_api_custom_property_errors_name_the_property(api):
