@@ -129,12 +129,17 @@ def _authenticate_bearer() -> None:
     if host_tenant is not None and host_tenant.id != token.tenant_id:
         # Not 403: a token must not even learn that another workspace exists here.
         abort(404, description="No such workspace for this token. Use the token on its own workspace's address.")
-    tenant = host_tenant or db.session.get(Tenant, token.tenant_id)
-    ensure_tenant_usable(tenant)
-    membership = load_membership(tenant.id, token.user_id)
+    # No autoflush: a new last_used_at (written at most once a minute) stays visibly
+    # dirty, so only then is there a commit. Committing on every request expired the
+    # token, tenant and membership, and reloading them cost four queries per API call.
+    with db.session.no_autoflush:
+        tenant = host_tenant or db.session.get(Tenant, token.tenant_id)
+        ensure_tenant_usable(tenant)
+        membership = load_membership(tenant.id, token.user_id)
     if membership is None:
         _unauthorized("The token's user is no longer a member of this workspace.")
-    db.session.commit()  # persists last_used_at
+    if db.session.dirty:
+        db.session.commit()  # persists last_used_at
     g.tenant, g.user, g.membership, g.api_token = tenant, token.user, membership, token
 
 
