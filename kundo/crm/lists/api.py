@@ -112,9 +112,8 @@ def _export(object_type: str, args: dict) -> Response:
     chunks = _exported(TenantScope.of(g.tenant), compiled, columns, context=context, delimiter=args["delimiter"],
                        owner_names=owners)
     filename = f"{'contacts' if object_type == 'contact' else 'companies'}-{date.today().isoformat()}.csv"
-    return Response(stream_with_context(chunks), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-    }, content_type="text/csv; charset=utf-8")
+    return Response(stream_with_context(chunks), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _exported(scope: TenantScope, compiled, columns, **options):

@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from kundo.crm.companies.models import Company
 from kundo.crm.contacts.models import Contact, ContactEmail
 from kundo.crm.lists.fields import COMPANY_DOMAIN, CONTACT_NAME
-from kundo.crm.lists.service import contact_items
+from kundo.crm.lists.service import PRIMARY_COMPANY_NAME, PRIMARY_EMAIL, contact_item
 
 WORD_SIMILARITY_THRESHOLD = 0.5
 #: Rows each branch ranks at most (see the module docstring).
@@ -189,9 +189,9 @@ def _contact_hits(session: Session, ranked: list, limit: int) -> list[dict]:
     if not ranked:
         return []
     wanted = [record_id for record_id, _score, _matched in ranked[: limit * 2]]
-    contacts = {contact.id: contact for contact in session.scalars(
-        select(Contact).where(Contact.id.in_(wanted), Contact.erased_at.is_(None)))}
-    items = {item["id"]: item for item in contact_items(session, list(contacts.values()))}
+    rows = session.execute(select(Contact, PRIMARY_EMAIL, PRIMARY_COMPANY_NAME)
+                           .where(Contact.id.in_(wanted), Contact.erased_at.is_(None)))
+    items = {contact.id: contact_item(contact, email, company) for contact, email, company in rows}
     hits = []
     for record_id, score, matched in ranked:
         item = items.get(record_id)

@@ -116,13 +116,14 @@ def _encode(signature: str, phase: int, value, last_id: int, kind: SortKind) -> 
 
 @dataclass(frozen=True)
 class Page:
-    rows: list
+    #: The query's rows (entity first, then any further columns it selects).
+    rows: list[tuple]
     next_cursor: str | None
 
 
 def fetch_page(session: Session, query: Select, *, sort: SortSpec, id_column: ColumnElement, limit: int,
                cursor: str | None, signature: str) -> Page:
-    """One page of `query` (selecting the row entity) in `sort` order; see the module docstring.
+    """One page of `query` (the row entity first) in `sort` order; see the module docstring.
 
     Raises CursorError for a cursor this sort and filter did not make.
     """
@@ -147,8 +148,8 @@ def fetch_page(session: Session, query: Select, *, sort: SortSpec, id_column: Co
         if len(found) > limit:
             last = found[limit - 1]
             next_cursor = _encode(signature, _WITH_VALUE, last.sort_key, _row_id(last[0]), field.sort_kind)
-            return Page([row[0] for row in found[:limit]], next_cursor)
-        rows = [row[0] for row in found]
+            return Page([tuple(row)[:-1] for row in found[:limit]], next_cursor)
+        rows = [tuple(row)[:-1] for row in found]
         if not field.sort_nullable:
             return Page(rows, None)
     remaining = limit - len(rows)
@@ -157,12 +158,12 @@ def fetch_page(session: Session, query: Select, *, sort: SortSpec, id_column: Co
         empty_query = empty_query.where(id_column < position.last_id if sort.descending
                                         else id_column > position.last_id)
     empty_query = empty_query.order_by(id_column.desc() if sort.descending else id_column.asc())
-    found = session.scalars(empty_query.limit(remaining + 1)).all()
-    rows.extend(found[:remaining])
+    found = session.execute(empty_query.limit(remaining + 1)).all()
+    rows.extend(tuple(row) for row in found[:remaining])
     if len(found) > remaining:
         # remaining may be 0 (the first phase filled the page): the cursor then starts
         # the empty phase from its beginning (last id 0 = no bound).
-        last_id = _row_id(rows[-1]) if remaining else 0
+        last_id = _row_id(rows[-1][0]) if remaining else 0
         return Page(rows, _encode(signature, _EMPTY, None, last_id, field.sort_kind))
     return Page(rows, None)
 
