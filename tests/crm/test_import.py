@@ -115,6 +115,12 @@ def test_german_excel_file_in_cp1252_with_semicolons_and_umlauts(scope):
         company = session.get(Company, juergen.primary_company_id)
         assert (company.name, company.street, company.postal_code, company.city, company.country) == (
             "Müller & Söhne KG", "Hauptstraße 5", "50667", "Köln", "DE")
+        created = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "contact.created",
+                                                            OutboxEvent.object_id == juergen.id)).one()
+        assert created.payload == {"email": "juergen.mueller@beispiel.de", "first_name": "Jürgen",
+                                   "last_name": "Müller", "lifecycle_stage": "customer", "source": "Messe",
+                                   "owner_id": None, "primary_company_id": company.id,
+                                   "import_run_id": run.id}
         oezlem = contact_by_email(session, "oezlem@beispiel.at")
         assert session.get(Company, oezlem.primary_company_id).name == "Wien; Partner GmbH"  # quoted separator
         assert session.get(Company, oezlem.primary_company_id).country == "AT"  # “Österreich”

@@ -76,6 +76,8 @@ class ImportJob:
         self.update_definitions = {key: PropertySpec(d.key, d.label, d.type, d.options, False)
                                    for key, d in self.definitions.items()}
         self.required = any(spec.required for spec in self.definitions.values())
+        #: lifecycle_dates of new contacts: the stage reached when the run (or its resumption) began
+        self.first_dates = writer.first_reached_dates()
         #: dedup key (lower e-mail, "d:<domain>", "n:<name>", "#<existing id>") → spreadsheet row that claimed it
         self.claimed: dict[str, int] = {}
         #: Companies found or created so far, by lower-case domain and by lower-case name
@@ -86,6 +88,12 @@ class ImportJob:
         """After a rolled-back batch: the companies it created no longer exist."""
         self.company_by_domain.clear()
         self.company_by_name.clear()
+
+    def prepare(self, record: ReadRecord) -> ReadRecord:
+        """Work on a read record that needs no database: done by the reader thread, ahead of its batch."""
+        if self.object_type == "contact" and not self.dry_run and not record.errors:
+            record.values["copy_tail"] = writer.contact_copy_tail(record.values, self.first_dates)
+        return record
 
     def claim_earlier_rows(self, records, failed_rows: set[int]) -> None:
         """Rebuild the claims of rows a crashed run already handled (all but its failed rows)."""
@@ -239,7 +247,7 @@ def _write(cur, job: ImportJob, creates: list[dict], updates: list[dict]) -> Non
         _attach_companies(cur, job, creates + updates)
         for row, new_id in zip(creates, writer.allocate_ids(cur, "contacts", len(creates)), strict=True):
             row["id"] = new_id
-        writer.insert_contacts(cur, creates, **options)
+        writer.insert_contacts(cur, creates, first_dates=job.first_dates, **options)
         writer.update_contacts(cur, updates, **options)
     else:
         for row, new_id in zip(creates, writer.allocate_ids(cur, "companies", len(creates)), strict=True):

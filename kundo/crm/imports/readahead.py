@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 from flask import current_app, has_app_context
@@ -29,11 +29,12 @@ class ReadAhead:
     """
 
     def __init__(self, reader: RecordReader, records: Iterator[tuple[int, list[str]]], batch_size: int,
-                 depth: int = 2):
+                 depth: int = 2, prepare: Callable[[ReadRecord], ReadRecord] | None = None):
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         app = current_app._get_current_object() if has_app_context() else None
         locale = str(get_locale() or "en") if app else None
+        self._prepare = prepare or (lambda record: record)
         self._thread = threading.Thread(target=self._produce, args=(reader, records, batch_size, app, locale),
                                         name="kundo-import-reader", daemon=True)
         self._thread.start()
@@ -66,7 +67,8 @@ class ReadAhead:
                 stack.enter_context(force_locale(locale))
             try:
                 while not self._stop.is_set():
-                    batch = [reader.read(number, cells) for number, cells in itertools.islice(records, batch_size)]
+                    batch = [self._prepare(reader.read(number, cells))
+                             for number, cells in itertools.islice(records, batch_size)]
                     self._put(batch)
                     if not batch:
                         return

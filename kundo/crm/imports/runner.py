@@ -78,7 +78,7 @@ def execute_import(scope: TenantScope, run_id: int, *, batch_size: int = DEFAULT
         job = _job_for(session, run, members if members is not None else workspace_members(scope.tenant_id))
         processed = run.processed_rows
         records = iter_records(run.content, run.encoding, run.delimiter, start=processed)
-        with ReadAhead(job.reader, records, batch_size) as batches:
+        with ReadAhead(job.reader, records, batch_size, prepare=job.prepare) as batches:
             for count, batch in enumerate(batches, start=1):
                 _hold(session, run_id, processed)
                 result = _import_batch(session, job, batch)

@@ -99,6 +99,7 @@ def preview_import(session: Session, run: ImportRun, *, mapping: dict | None = N
     outcomes = import_batch(session, job, [job.reader.read(number, cells) for number, cells in records]).outcomes
     for outcome in outcomes:
         outcome.values.pop("email_key", None)
+        outcome.values.pop("copy_tail", None)
     return outcomes
 
 

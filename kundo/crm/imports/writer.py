@@ -28,9 +28,11 @@ from kundo.crm.contacts.values import phone_digits_of
 from kundo.crm.imports.cells import LIST_JOINER
 from kundo.platform.db import utcnow
 
-_CONTACT_COLUMNS = ("id", "first_name", "last_name", "job_title", "phones", "phone_digits", "owner_id",
-                    "primary_company_id", "lifecycle_stage", "lifecycle_dates", "lead_status", "source", "tags",
-                    "custom")
+#: The order of contact_copy_tail's columns follows the first three.
+_CONTACT_COLUMNS = ("id", "primary_company_id", "custom", "first_name", "last_name", "job_title", "phones",
+                    "phone_digits", "owner_id", "lifecycle_stage", "lifecycle_dates", "lead_status", "source", "tags")
+NULL = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _COMPANY_COLUMNS = ("id", "name", "domain", "industry", "size", "street", "postal_code", "city", "country",
                     "phone", "owner_id", "notes", "custom")
 _STAGES = tuple(stage.value for stage in LifecycleStage)
@@ -77,29 +79,42 @@ def companies_by_domain_or_name(cur: Cursor, domains: Iterable[str], names: Iter
     return by_domain, by_name
 
 
-def insert_contacts(cur: Cursor, rows: list[dict], *, run_id: int, actor_id: int | None) -> None:
+def first_reached_dates() -> dict[str, str]:
+    """`lifecycle_dates` of a new contact per stage, as JSON: {stage: now}."""
+    now = utcnow().isoformat()
+    return {stage: json.dumps({stage: now}) for stage in _STAGES}
+
+
+def contact_copy_tail(values: dict, first_dates: dict[str, str]) -> str:
+    """The COPY line of a new contact from its fourth column on (after id, company and custom values).
+
+    None of these columns depends on the database, so the file reader prepares them
+    in its own thread while the database is busy with the previous batch.
+    """
+    phones, stage = values.get("phone"), values.get("lifecycle_stage")
+    return "\t".join((
+        copy_field(values.get("first_name")), copy_field(values.get("last_name")), copy_field(values.get("job_title")),
+        copy_field(text_array(phones)), phone_digits_of(phones or ()), copy_field(values.get("owner")),
+        stage or NULL, first_dates[stage] if stage else "{}", copy_field(values.get("lead_status")),
+        copy_field(values.get("source")), copy_field(text_array(values.get("tags"))),
+    )) + "\n"
+
+
+def insert_contacts(cur: Cursor, rows: list[dict], *, run_id: int, actor_id: int | None,
+                    first_dates: dict[str, str] | None = None) -> None:
     """COPY new contacts (each row carries its allocated `id`), their e-mails, company links and events."""
     if not rows:
         return
-    now = utcnow().isoformat()
-    first_dates = {stage: json.dumps({stage: now}) for stage in _STAGES}
-    with cur.copy(f"COPY contacts ({', '.join(_CONTACT_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            phones, stage, custom = row.get("phone"), row.get("lifecycle_stage"), row.get("custom")
-            copy.write_row((
-                row["id"], row.get("first_name"), row.get("last_name"), row.get("job_title"), text_array(phones),
-                phone_digits_of(phones or ()), row.get("owner"), row.get("company_id"), stage,
-                first_dates[stage] if stage else "{}", row.get("lead_status"), row.get("source"),
-                text_array(row.get("tags")), json.dumps(custom) if custom else "{}",
-            ))
-    with cur.copy("COPY contact_emails (contact_id, email, is_primary) FROM STDIN") as copy:
-        for row in rows:
-            if row.get("email"):
-                copy.write_row((row["id"], row["email"], True))
-    with cur.copy("COPY contact_companies (contact_id, company_id, is_primary) FROM STDIN") as copy:
-        for row in rows:
-            if row.get("company_id"):
-                copy.write_row((row["id"], row["company_id"], True))
+    first_dates = first_dates or first_reached_dates()
+    copy_lines(cur, f"COPY contacts ({', '.join(_CONTACT_COLUMNS)}) FROM STDIN", (
+        f"{row['id']}\t{row.get('company_id') or NULL}\t"
+        f"{copy_field(_json(row['custom'])) if row.get('custom') else '{}'}\t"
+        f"{row.get('copy_tail') or contact_copy_tail(row, first_dates)}"
+        for row in rows))
+    copy_lines(cur, "COPY contact_emails (contact_id, email, is_primary) FROM STDIN", (
+        f"{row['id']}\t{copy_field(row['email'])}\tt\n" for row in rows if row.get("email")))
+    copy_lines(cur, "COPY contact_companies (contact_id, company_id, is_primary) FROM STDIN", (
+        f"{row['id']}\t{row['company_id']}\tt\n" for row in rows if row.get("company_id")))
     copy_events(cur, "contact.created", "contact", actor_id, (
         (row["id"], {"email": row.get("email"), "first_name": row.get("first_name"),
                      "last_name": row.get("last_name"), "lifecycle_stage": row.get("lifecycle_stage"),
@@ -253,10 +268,34 @@ def copy_events(cur: Cursor, event_type: str, object_type: str, actor_id: int | 
 
     A payload may be given as JSON text already (the same one for many events).
     """
-    with cur.copy("COPY event_outbox (type, object_type, object_id, payload, actor_id) FROM STDIN") as copy:
-        for object_id, payload in events:
-            copy.write_row((event_type, object_type, object_id,
-                            payload if isinstance(payload, str) else json.dumps(payload), actor_id))
+    head, actor = f"{event_type}\t{object_type}\t", NULL if actor_id is None else str(actor_id)
+    copy_lines(cur, "COPY event_outbox (type, object_type, object_id, payload, actor_id) FROM STDIN", (
+        f"{head}{object_id}\t{copy_field(payload if isinstance(payload, str) else _json(payload))}\t{actor}\n"
+        for object_id, payload in events))
+
+
+def _json(value) -> str:
+    # Umlauts stay as they are: fewer backslashes for COPY to escape, and the same jsonb.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def copy_lines(cur: Cursor, statement: str, lines) -> None:
+    """COPY prepared text-format lines in one write: much cheaper than a write per row."""
+    data = "".join(lines)
+    if data:
+        with cur.copy(statement) as copy:
+            copy.write(data)
+
+
+def copy_field(value) -> str:
+    """One value in COPY's text format: \\N for NULL, backslash escapes for the four special characters."""
+    if value is None:
+        return NULL
+    if not isinstance(value, str):
+        return str(value)
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
 
 
 def text_array(items: list[str | None] | None) -> str:
