@@ -89,11 +89,17 @@ def test_a_typo_between_two_spellings_finds_both(people):
 
 def test_the_closer_spelling_ranks_first(people):
     _workspace, tenant, contacts, _companies = people
-    hits = found(tenant, "Hans Meier")
+    hits = found(tenant, "Hans Meir")
     assert ids(hits)[:2] == [contacts["meier"], contacts["maier"]]
     assert hits[0]["score"] > hits[1]["score"]
-    hits = found(tenant, "Hans Maier")
+    hits = found(tenant, "Hans Mair")
     assert ids(hits)[:2] == [contacts["maier"], contacts["meier"]]
+
+
+def test_exact_matches_are_not_buried_under_guesses(people):
+    _workspace, tenant, contacts, _companies = people
+    assert ids(found(tenant, "Hans Meier")) == [contacts["meier"]]
+    assert ids(found(tenant, "hans")) == [contacts["meier"], contacts["maier"]]
 
 
 def test_partial_email_finds_the_contact(people):

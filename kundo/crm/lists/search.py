@@ -3,9 +3,9 @@
 Two tiers, each answered by the GIN trigram indexes of the tenant migration:
 
 1. precise — the query occurs in the name, address or domain (`LIKE '%query%'`);
-2. fuzzy — only for the kinds the first tier left short: the query resembles a part
-   of the text (`text %> query`, i.e. pg_trgm word similarity), so "Schmitd" finds
-   "Schmidt".
+2. fuzzy — only for the kinds the first tier found nothing of: the query resembles a
+   part of the text (`text %> query`, i.e. pg_trgm word similarity), so "Schmitd"
+   finds "Schmidt".
 
 Ranking by similarity needs each candidate row, and a common name has thousands
 (a million contacts hold ~2,000 Müllers, and "Schmitd" resembles every Schmidt and
@@ -161,15 +161,16 @@ def search(session: Session, query: str, *, limit: int = 10) -> SearchResults:
 def _ranked_hits(session: Session, needle: str, branches: list[_Branch], limit: int) -> dict[str, list]:
     """{kind: [(id, score, matched), …]} best first.
 
-    Later steps run only for kinds still short of `limit`: all branches precisely,
-    then names and companies fuzzily, then e-mail addresses fuzzily (the costliest:
-    the e-mail index is the largest, and a misspelt name is rarely found only there).
+    All branches precisely first; the fuzzy steps only for kinds the precise step
+    found nothing of (exact hits are what the person typed, and guesses would only
+    bury them): names and companies, then e-mail addresses (the costliest: the
+    e-mail index is the largest, and a misspelt name is rarely found only there).
     """
     best: dict[str, dict[int, tuple[float, str]]] = {"contact": {}, "company": {}}
     steps = [("precise", branches), ("fuzzy", [b for b in branches if b.fuzzy and b.matched != "email"]),
              ("fuzzy", [b for b in branches if b.fuzzy and b.matched == "email"])]
     for tier, candidates in steps:
-        wanted = [branch for branch in candidates if len(best[branch.kind]) < limit]
+        wanted = [branch for branch in candidates if not best[branch.kind]]
         if not wanted:
             continue
         rows = session.execute(union_all(*(branch.select(needle, tier, limit).subquery().select()
