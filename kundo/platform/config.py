@@ -47,7 +47,7 @@ class Settings:
     signup_rate_limit: str = "5 per minute"
     reset_rate_limit: str = "5 per minute"
     db_pool_size: int = 10
-    db_conn_max_uses: int = 500
+    db_conn_max_uses: int = 100
     log_json: bool = True
     testing: bool = False
     #: argon2 cost profile (kundo.platform.security); test suites pass "fast".
@@ -74,7 +74,7 @@ class Settings:
             ratelimit_enabled=_flag(env.get("RATELIMIT_ENABLED"), True),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI", "memory://"),
             db_pool_size=int(env.get("KUNDO_DB_POOL_SIZE", "10")),
-            db_conn_max_uses=int(env.get("KUNDO_DB_CONN_MAX_USES", "500")),
+            db_conn_max_uses=int(env.get("KUNDO_DB_CONN_MAX_USES", "100")),
             log_json=_flag(env.get("KUNDO_LOG_JSON"), True),
         )
         for key, value in overrides.items():
