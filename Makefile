@@ -56,7 +56,7 @@ translations: install
 messages: install
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k NavItem:2 --no-location --sort-output \
 		--project Kundo --copyright-holder "Kundo" -o $(TRANSLATIONS)/messages.pot .
-	$(VENV)/bin/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(VENV)/bin/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching -w 100
 	@grep -c '^msgid' $(TRANSLATIONS)/messages.pot | xargs echo "msgids:"
 
 ## browser: Debian's Chromium for the browser tests (Playwright drives it; no browser download).
