@@ -134,8 +134,8 @@ def _branches(needle: str) -> list[_Branch]:
         branches = [name, company]
     elif "." in needle:  # "anna.sch", "siemens.com": an address or a domain, hardly a name
         branches = [email, company, domain]
-    else:
-        branches = [name, email, company, domain]
+    else:  # a word: a name most likely; addresses only where it occurs exactly
+        branches = [name, replace(email, fuzzy=False), company, domain]
     unfolded, folded = _unfolded(needle), _folded(needle)
     if unfolded != needle:
         branches += [replace(branch, needle=unfolded, fuzzy=False) for branch in (name, company)]
@@ -163,8 +163,9 @@ def _ranked_hits(session: Session, needle: str, branches: list[_Branch], limit: 
 
     All branches precisely first; the fuzzy steps only for kinds the precise step
     found nothing of (exact hits are what the person typed, and guesses would only
-    bury them): names and companies, then e-mail addresses (the costliest: the
-    e-mail index is the largest, and a misspelt name is rarely found only there).
+    bury them): names and companies, then e-mail addresses for a query that looks
+    like one (the costliest step: the e-mail index is the largest, and a misspelt
+    name is found in the names).
     """
     best: dict[str, dict[int, tuple[float, str]]] = {"contact": {}, "company": {}}
     steps = [("precise", branches), ("fuzzy", [b for b in branches if b.fuzzy and b.matched != "email"]),
