@@ -131,7 +131,22 @@ def serve(host: str, port: int, demo: bool, migrate: bool):
         click.echo(f"  Demo workspace:   {settings.workspace_url('demo')}")
         click.echo(f"  Demo login:       {login['email']}  /  {login['password']}")
         click.echo(f"  Mail outbox:      {settings.root_url()}/mail/outbox\n")
+    _stop_cleanly_on_signals()
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def _stop_cleanly_on_signals() -> None:
+    """Ctrl-C and SIGTERM end `serve` through normal interpreter exit.
+
+    Why: the embedded PostgreSQL is stopped by an exit handler, which runs on
+    KeyboardInterrupt/SystemExit but not when a signal kills the process. A shell
+    that starts `make run` in the background ignores SIGINT for its children, and
+    process managers send SIGTERM; both must still take the database down.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
 
 
 # ---- db ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ The server stops when the process that started it exits (Ctrl-C included).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -24,6 +25,7 @@ def start_embedded_postgres(data_dir: Path | None = None, database: str = "kundo
 
     data_dir = Path(data_dir or VAR_DIR / "pgdata")
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    forget_dead_handles(data_dir)
     server = get_server(data_dir, cleanup_mode="stop")
     admin_url = server.get_uri()
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -33,6 +35,35 @@ def start_embedded_postgres(data_dir: Path | None = None, database: str = "kundo
     url = server.get_uri(database)
     log.info("embedded PostgreSQL ready", extra={"data_dir": str(data_dir)})
     return url
+
+
+def forget_dead_handles(data_dir: Path) -> list[int]:
+    """Drop processes that no longer exist from the server's list of users.
+
+    Why: embedded-postgres stops the server when the last process on its list exits.
+    A process killed without running its exit handlers (SIGKILL, a crash) stays on
+    the list for ever, and then no later `make run` would ever stop the server.
+    Returns the pids that were dropped.
+    """
+    handles = Path(data_dir) / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (FileNotFoundError, ValueError):
+        return []
+    alive = [pid for pid in pids if _process_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+    return sorted(set(pids) - set(alive))
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def ensure_database_url() -> str:
