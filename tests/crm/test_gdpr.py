@@ -144,7 +144,7 @@ def test_the_export_holds_everything_about_the_contact(app, ws, admin_token, hos
     assert [t["title"] for t in export["tasks"]] == ["Call Wilhelmina Zyxwortel back"]
     event_types = [(e["type"], e["object_type"]) for e in export["events"]]
     assert ("contact.created", "contact") in event_types and ("contact.updated", "contact") in event_types
-    assert event_types.count(("activity.logged", "activity")) == 4
+    assert event_types.count(("activity.logged", "activity")) == 5  # four logged here, and the consent entry
     assert ("task.created", "task") in event_types
     created = next(e for e in export["events"] if e["type"] == "contact.created")
     assert created["payload"]["email"] == "wilhelmina.z@quokka.example"

@@ -17,7 +17,8 @@ from kundo.crm.companies.models import Company, ContactCompany
 from kundo.crm.contacts.associations import repoint_associations
 from kundo.crm.contacts.merge import lock_pair
 from kundo.crm.contacts.models import Contact
-from kundo.crm.timeline.models import Activity, ActivityLink, ActivityType
+from kundo.crm.timeline.models import ActivityType
+from kundo.crm.timeline.service import log_activity
 from kundo.platform.events import emit_event
 
 FILLED_FIELDS = ("industry", "size", "street", "postal_code", "city", "country", "phone", "owner_id")
@@ -41,11 +42,10 @@ def merge_companies(session: Session, keep_id: int, merge_id: int, *, actor_id: 
         session.flush()  # free the unique domain before the kept company takes it
         keep.domain = domain
     repoint_associations(session, "company", gone.id, keep.id)
-    session.add(Activity(
-        type=ActivityType.SYSTEM.value, actor_id=actor_id, source="merge",
-        subject=_("Merged with %(name)s", name=summary["merged_name"]),
-        payload={"kind": "merge", **summary}, links=[ActivityLink(object_type="company", object_id=keep.id)],
-    ))
+    log_activity(
+        session, ActivityType.SYSTEM.value, links=[("company", keep.id)], actor_id=actor_id, source="merge",
+        subject=_("Merged with %(name)s", name=summary["merged_name"]), payload={"kind": "merge", **summary},
+    )
     session.delete(gone)
     session.flush()
     emit_event(session, "company.merged", object_type="company", object_id=keep.id, actor_id=actor_id,

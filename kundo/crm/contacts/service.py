@@ -33,7 +33,8 @@ from kundo.crm.contacts.values import (
 )
 from kundo.crm.contacts.values import lifecycle_stage as clean_stage
 from kundo.crm.properties.service import validate_custom_values
-from kundo.crm.timeline.models import Activity, ActivityLink, ActivityType
+from kundo.crm.timeline.models import ActivityType
+from kundo.crm.timeline.service import log_activity
 from kundo.platform.db import utcnow
 from kundo.platform.events import emit_event
 
@@ -296,12 +297,11 @@ def _record_consent(session: Session, contact: Contact, status: str, at: datetim
     contact.consent_status, contact.consent_at, contact.consent_source = status, at, source
     subjects = {ConsentStatus.GRANTED: _("Consent granted"), ConsentStatus.WITHDRAWN: _("Consent withdrawn"),
                 ConsentStatus.UNKNOWN: _("Consent reset to unknown")}
-    session.add(Activity(
-        type=ActivityType.SYSTEM.value, occurred_at=at, actor_id=actor_id, subject=subjects[ConsentStatus(status)],
-        body=source, source="consent",
+    log_activity(
+        session, ActivityType.SYSTEM.value, links=[("contact", contact.id)], occurred_at=at, actor_id=actor_id,
+        subject=subjects[ConsentStatus(status)], body=source, source="consent",
         payload={"kind": "consent", "status": status, "previous": previous, "at": at.isoformat(), "source": source},
-        links=[ActivityLink(object_type="contact", object_id=contact.id)],
-    ))
+    )
     if announce:
         announce_update(session, contact, {"consent_status": (previous, status)}, actor_id)
 
