@@ -8,8 +8,9 @@ workspace's ids are 404.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import any_, func, literal, select
@@ -125,7 +126,8 @@ def test_contact_list_shows_columns_and_filters_by_stage_owner_tag_and_property(
     assert_names(page.get("/contacts?owner=none"), {"Grace Hopper", "Alan Turing"})
     assert_names(page.get("/contacts?tag=vip"), {"Ada Lovelace"})
     assert_names(page.get("/contacts?prop=region&prop_value=north"), {"Ada Lovelace", "Alan Turing"})
-    today = utcnow().date().isoformat()
+    # Date filters work in the workspace's time zone (Europe/Berlin by default), not in UTC.
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
     assert_names(page.get(f"/contacts?created_from={today}&created_to={today}"),
                  {"Ada Lovelace", "Grace Hopper", "Alan Turing"})
     assert_names(page.get("/contacts?created_to=2000-01-01"), set())
