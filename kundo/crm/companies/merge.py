@@ -7,19 +7,15 @@ joined. Then the merged company is deleted and `company.merged` is emitted.
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy import BigInteger, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from kundo.crm.companies.errors import CompanyNotFound
 from kundo.crm.companies.models import Company, ContactCompany
-from kundo.crm.contacts.associations import repoint_associations
+from kundo.crm.contacts.associations import finish_merge
 from kundo.crm.contacts.merge import lock_pair
 from kundo.crm.contacts.models import Contact
-from kundo.crm.timeline.models import ActivityType
-from kundo.crm.timeline.service import log_activity
-from kundo.platform.events import emit_event
 
 FILLED_FIELDS = ("industry", "size", "street", "postal_code", "city", "country", "phone", "owner_id")
 
@@ -41,16 +37,7 @@ def merge_companies(session: Session, keep_id: int, merge_id: int, *, actor_id: 
         domain, gone.domain = gone.domain, None
         session.flush()  # free the unique domain before the kept company takes it
         keep.domain = domain
-    repoint_associations(session, "company", gone.id, keep.id)
-    log_activity(
-        session, ActivityType.SYSTEM.value, links=[("company", keep.id)], actor_id=actor_id, source="merge",
-        subject=_("Merged with %(name)s", name=summary["merged_name"]), payload={"kind": "merge", **summary},
-    )
-    session.delete(gone)
-    session.flush()
-    emit_event(session, "company.merged", object_type="company", object_id=keep.id, actor_id=actor_id,
-               payload={"kept_id": keep.id, **summary})
-    return keep
+    return finish_merge(session, "company", keep, gone, summary, actor_id=actor_id)
 
 
 def _move_contacts(session: Session, keep: Company, gone: Company) -> None:

@@ -7,12 +7,15 @@ cascade them; these helpers keep them from pointing at records that are gone.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import BigInteger, String, delete, exists, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from kundo.crm.tasks.models import TaskLink
-from kundo.crm.timeline.models import Activity, ActivityLink
+from kundo.crm.timeline.models import Activity, ActivityLink, ActivityType
+from kundo.crm.timeline.service import log_activity
+from kundo.platform.events import emit_event
 
 _LINK_MODELS = ((ActivityLink, "activity_id"), (TaskLink, "task_id"))
 
@@ -50,3 +53,21 @@ def drop_associations(session: Session, object_type: str, object_id: int) -> Non
                                    ~exists().where(ActivityLink.activity_id == Activity.id))
             .execution_options(synchronize_session=False)
         )
+
+
+def finish_merge(session: Session, object_type: str, keep, gone, summary: dict, *, actor_id: int | None):
+    """The last steps every merge shares: move links, note it on the timeline, delete, announce.
+
+    Contacts and companies merge their own fields first; this keeps the rest identical
+    for both, so a merged record always leaves the same trace.
+    """
+    repoint_associations(session, object_type, gone.id, keep.id)
+    log_activity(
+        session, ActivityType.SYSTEM.value, links=[(object_type, keep.id)], actor_id=actor_id, source="merge",
+        subject=_("Merged with %(name)s", name=summary["merged_name"]), payload={"kind": "merge", **summary},
+    )
+    session.delete(gone)
+    session.flush()
+    emit_event(session, f"{object_type}.merged", object_type=object_type, object_id=keep.id, actor_id=actor_id,
+               payload={"kept_id": keep.id, **summary})
+    return keep

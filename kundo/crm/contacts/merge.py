@@ -16,13 +16,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from kundo.crm.companies.models import ContactCompany
-from kundo.crm.contacts.associations import repoint_associations
+from kundo.crm.contacts.associations import finish_merge
 from kundo.crm.contacts.errors import ContactNotFound, MergeError
 from kundo.crm.contacts.models import ConsentStatus, Contact, ContactEmail
 from kundo.crm.contacts.values import clean_phones, clean_tags, funnel_rank, phone_digits_of
-from kundo.crm.timeline.models import ActivityType
-from kundo.crm.timeline.service import log_activity
-from kundo.platform.events import emit_event
 
 FILLED_FIELDS = ("first_name", "last_name", "job_title", "owner_id", "lead_status", "source")
 
@@ -71,16 +68,7 @@ def merge_contacts(session: Session, keep_id: int, merge_id: int, *, actor_id: i
     _merge_consent(keep, gone)
     keep.created_at = min(keep.created_at, gone.created_at)
     _move_company_links(session, keep, gone)
-    repoint_associations(session, "contact", gone.id, keep.id)
-    log_activity(
-        session, ActivityType.SYSTEM.value, links=[("contact", keep.id)], actor_id=actor_id, source="merge",
-        subject=_("Merged with %(name)s", name=summary["merged_name"]), payload={"kind": "merge", **summary},
-    )
-    session.delete(gone)
-    session.flush()
-    emit_event(session, "contact.merged", object_type="contact", object_id=keep.id, actor_id=actor_id,
-               payload={"kept_id": keep.id, **summary})
-    return keep
+    return finish_merge(session, "contact", keep, gone, summary, actor_id=actor_id)
 
 
 def _move_emails(session: Session, keep: Contact, gone: Contact) -> None:
