@@ -124,9 +124,9 @@ def _needs_fill(fill: str, only: list[str]) -> bool:
 def _server_admin_url() -> str:
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]
-    from kundo.platform.embedded import VAR_DIR, start_embedded_postgres
+    from kundo.platform.embedded import start_embedded_postgres, var_dir
 
-    return start_embedded_postgres(VAR_DIR / "bench-pgdata", database="postgres")
+    return start_embedded_postgres(var_dir() / "bench-pgdata", database="postgres")
 
 
 def _machine() -> dict:

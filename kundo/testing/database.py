@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -19,10 +18,9 @@ def server_admin_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return url
-    from kundo.platform.embedded import start_embedded_postgres
+    from kundo.platform.embedded import start_embedded_postgres, var_dir
 
-    var_dir = Path(os.environ.get("KUNDO_VAR_DIR", Path.cwd() / "var"))
-    return start_embedded_postgres(var_dir / "test-pgdata", database="postgres")
+    return start_embedded_postgres(var_dir() / "test-pgdata", database="postgres")
 
 
 def _with_database(url: str, name: str) -> str:
