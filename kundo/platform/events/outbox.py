@@ -1,9 +1,8 @@
-"""The one event emitter: domain events land in the tenant's outbox table.
+"""The outbox: domain events land in the tenant's `event_outbox` table.
 
 An event is written in the same transaction as the change that caused it, so a
 rolled-back change never announces itself and a committed one is never lost. The
-relay that hands outbox rows to dramatiq arrives with the events/workflow issue;
-until then the outbox is the record of what happened.
+relay (`kundo.platform.jobs.relay`) hands unpublished rows to the dispatch job.
 """
 
 from __future__ import annotations
