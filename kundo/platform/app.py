@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(auth_views.blueprint)
     app.register_blueprint(tenant_views.blueprint)
     app.register_blueprint(mail_views.blueprint)
+    from kundo.plugins.marketplace import views as marketplace_views
+
+    app.register_blueprint(marketplace_views.blueprint)
     api_base.init_app(app)
 
     # 5. CLI commands hang off the app so `flask`-style discovery works too.

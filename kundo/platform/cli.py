@@ -369,6 +369,28 @@ def users_create(email: str, name: str, password: str):
     click.echo(f"created user {user.email} (id {user.id})")
 
 
+@users_group.command("promote")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the operator flag away instead.")
+@with_appcontext
+def users_promote(email: str, revoke: bool):
+    """Make a user a platform operator (reviews marketplace uploads), or --revoke it."""
+    from kundo.platform.audit.service import record_audit
+    from kundo.platform.auth.service import find_user_by_email
+
+    user = find_user_by_email(email)
+    if user is None:
+        click.secho(f"Error: no user with the e-mail address {email}.", fg="red", err=True)
+        sys.exit(1)
+    if user.is_operator == (not revoke):
+        click.echo(f"{user.email} is {'not ' if revoke else ''}an operator already.")
+        return
+    user.is_operator = not revoke
+    record_audit("user.operator_revoked" if revoke else "user.operator_granted", target=f"user:{user.id}")
+    db.session.commit()
+    click.echo(f"{user.email} is {'no longer' if revoke else 'now'} a platform operator.")
+
+
 # ---- mail ---------------------------------------------------------------------------------------
 
 

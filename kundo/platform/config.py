@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 DEFAULT_SECRET = "kundo-development-secret-change-me"  # noqa: S105 - refused in production
 
@@ -52,6 +53,10 @@ class Settings:
     testing: bool = False
     #: argon2 cost profile (kundo.platform.security); test suites pass "fast".
     argon2_profile: str = "standard"
+    #: Where uploaded plugin wheels are kept; None means `var/marketplace` (kundo.platform.embedded.var_dir()).
+    marketplace_dir: str | None = None
+    #: The largest wheel a publisher may upload, in bytes.
+    marketplace_max_bytes: int = 20 * 1024 * 1024
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -76,6 +81,8 @@ class Settings:
             db_pool_size=int(env.get("KUNDO_DB_POOL_SIZE", "10")),
             db_conn_max_uses=int(env.get("KUNDO_DB_CONN_MAX_USES", "100")),
             log_json=_flag(env.get("KUNDO_LOG_JSON"), True),
+            marketplace_dir=env.get("KUNDO_MARKETPLACE_DIR") or None,
+            marketplace_max_bytes=int(env.get("KUNDO_MARKETPLACE_MAX_MB", "20")) * 1024 * 1024,
         )
         for key, value in overrides.items():
             setattr(settings, key, value)
@@ -99,6 +106,12 @@ class Settings:
     def host_name(self) -> str:
         """The root host without port, e.g. `localhost` for `localhost:5000`."""
         return self.domain.split(":")[0]
+
+    def marketplace_path(self) -> Path:
+        """The folder of stored plugin wheels (`<plugin_id>/<wheel>` inside)."""
+        from kundo.platform.embedded import var_dir
+
+        return Path(self.marketplace_dir) if self.marketplace_dir else var_dir() / "marketplace"
 
     def root_url(self) -> str:
         return f"{self.scheme}://{self.domain}"
