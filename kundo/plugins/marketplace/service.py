@@ -95,8 +95,9 @@ def submit_version(publisher: Publisher, stream: BinaryIO, filename: str, *, cha
     try:
         upload = receive_upload(stream, limit)
     except TooLarge:
+        megabytes = format(limit / 1024 / 1024, "g")
         raise MarketplaceError(_("The file is larger than %(limit)s MB, the most the marketplace accepts.",
-                                 limit=f"{limit / 1024 / 1024:g}"), "wheel") from None
+                                 limit=megabytes), "wheel") from None
     try:
         if upload.size == 0:
             raise MarketplaceError(_("The file is empty."), "wheel")
@@ -187,7 +188,7 @@ def review_version(version: PluginVersion, reviewer: User, *, approve: bool, rea
     if not reviewer.is_operator:
         raise MarketplaceError(_("Only platform operators review plugins."))
     if version.status != ReviewStatus.PENDING.value:
-        raise MarketplaceError(_("This version was reviewed already (%(status)s).", status=_(version.status)))
+        raise MarketplaceError(_("This version was reviewed already."))
     reason = (reason or "").strip()
     if not approve and not reason:
         raise MarketplaceError(_("Say why the version is rejected: the publisher reads the reason."), "reason")

@@ -130,9 +130,9 @@ def _dist_info(archive: zipfile.ZipFile, members, name, version: Version) -> str
     except InvalidVersion:
         same_version = False
     if canonicalize_name(meta_name) != name or not same_version:
+        in_file, in_metadata = f"{name} {version}", f"{meta_name} {meta_version}"
         raise WheelRefused(_("The file name says %(file)s but the wheel's metadata says %(meta)s. Rebuild the "
-                             "wheel instead of renaming it.", file=f"{name} {version}",
-                             meta=f"{meta_name} {meta_version}"))
+                             "wheel instead of renaming it.", file=in_file, meta=in_metadata))
     return folder
 
 
