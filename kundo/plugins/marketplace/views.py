@@ -6,6 +6,8 @@ Workspace hosts answer 404 here: the marketplace belongs to Kundo, not to a work
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -177,4 +179,6 @@ def review(version_id: int):
             else:
                 flash(_("%(name)s %(version)s is rejected; the publisher sees why.", **names), "info")
             return redirect(url_for("marketplace.review_queue"))
-    return render_template("marketplace/review.html", version=version, error=error), 400 if error else 200
+    manifest_json = json.dumps(version.manifest, indent=2, ensure_ascii=False, sort_keys=True)
+    return render_template("marketplace/review.html", version=version, manifest_json=manifest_json,
+                           error=error), 400 if error else 200
