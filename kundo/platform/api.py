@@ -143,16 +143,21 @@ def _authenticate_bearer() -> None:
     g.tenant, g.user, g.membership, g.api_token = tenant, token.user, membership, token
 
 
+def register_api_blueprint(api: KundoApi, blueprint, **options) -> None:
+    """Register an API blueprint like every other (the plugin host mounts plugins' through this)."""
+    # The API is token-authenticated; CSRF protects cookie-authenticated forms only.
+    csrf.exempt(blueprint)
+    _shared_api_limit(blueprint)
+    api.register_blueprint(blueprint, **options)
+
+
 def init_app(app: Flask) -> KundoApi:
     """Create this app's Api (one per app: flask-smorest keeps the app and spec on it)."""
     api = KundoApi(app)
     from kundo.platform.api_resources import blueprints
 
     for blueprint in blueprints():
-        # The API is token-authenticated; CSRF protects cookie-authenticated forms only.
-        csrf.exempt(blueprint)
-        _shared_api_limit(blueprint)
-        api.register_blueprint(blueprint)
+        register_api_blueprint(api, blueprint)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer",
                    "description": "A personal API token `kundo_<prefix>_<secret>` (Account → API tokens)."},
@@ -162,4 +167,4 @@ def init_app(app: Flask) -> KundoApi:
     return api
 
 
-__all__ = ["KundoApi", "PageArgsSchema", "init_app", "paginate", "token_required"]
+__all__ = ["KundoApi", "PageArgsSchema", "init_app", "paginate", "register_api_blueprint", "token_required"]

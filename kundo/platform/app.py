@@ -1,7 +1,8 @@
 """The application factory: the one place that wires Kundo together.
 
-Order matters and is commented where it does. Nothing here touches the database or
-the network: migrations, seeding and the embedded PostgreSQL belong to the CLI.
+Order matters and is commented where it does. Nothing here writes to the database or
+touches the network (the plugin host reads the approved plugin names once): migrations,
+seeding and the embedded PostgreSQL belong to the CLI.
 """
 
 from __future__ import annotations
@@ -66,6 +67,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(marketplace_views.blueprint)
     api_base.init_app(app)
+
+    # 4b. Plugins last: they mount onto the API and the navigation the core made above,
+    #     their 404 gate needs the tenant step 3 resolves, and core routes are registered
+    #     first so no plugin can take their place. Reads the approved names once (the
+    #     factory's only database read; an unmigrated database means first-party only).
+    from kundo.plugins import host as plugin_host
+
+    plugin_host.init_app(app)
 
     # 5. CLI commands hang off the app so `flask`-style discovery works too.
     from kundo.platform.cli import register_commands

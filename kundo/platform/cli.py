@@ -100,8 +100,9 @@ def _first_line(error: BaseException) -> str:
 def register_commands(app) -> None:
     """Commands live on the app's CLI group so `flask --app wsgi` finds them too."""
     from kundo.crm.imports.cli import crm_group
+    from kundo.plugins.cli import plugins_group
 
-    for command in (serve, db_group, tenants_group, users_group, mail_group, crm_group):
+    for command in (serve, db_group, tenants_group, users_group, mail_group, crm_group, plugins_group):
         app.cli.add_command(command)
 
 
@@ -166,12 +167,16 @@ def _upgrade(workers: int) -> bool:
     click.echo(f"control plane at {revision}")
     tenants = db.session.scalars(select(Tenant).order_by(Tenant.id)).all()
     scopes = [TenantScope.of(t) for t in tenants]
+    # Each tenant also migrates the plugins it enabled (their own version tables).
+    from kundo.plugins.host import enabled_plugin_trees
+
+    plugin_trees = enabled_plugin_trees(current_app._get_current_object(), [s.tenant_id for s in scopes])
     db.session.remove()
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     db.engine.dispose()  # worker processes must not inherit pooled connections
     with click.progressbar(length=len(scopes), label=f"tenant schemas ({len(scopes)})",
                            file=sys.stderr) as bar:
-        report = upgrade_all_tenants(url, scopes, workers=workers, on_progress=bar.update)
+        report = upgrade_all_tenants(url, scopes, workers=workers, on_progress=bar.update, extra_trees=plugin_trees)
     click.echo(f"tenant schemas: {len(report.upgraded)} upgraded, {report.up_to_date} already at head, "
                f"{len(report.failed)} failed")
     for slug, error in sorted(report.failed.items()):

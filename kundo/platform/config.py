@@ -53,6 +53,8 @@ class Settings:
     testing: bool = False
     #: argon2 cost profile (kundo.platform.security); test suites pass "fast".
     argon2_profile: str = "standard"
+    #: KUNDO_SAFE_MODE=1: load the first-party hubs only (a broken app cannot keep Kundo down).
+    plugins_safe_mode: bool = False
     #: Where uploaded plugin wheels are kept; None means `var/marketplace` (kundo.platform.embedded.var_dir()).
     marketplace_dir: str | None = None
     #: The largest wheel a publisher may upload, in bytes.
@@ -81,6 +83,7 @@ class Settings:
             db_pool_size=int(env.get("KUNDO_DB_POOL_SIZE", "10")),
             db_conn_max_uses=int(env.get("KUNDO_DB_CONN_MAX_USES", "100")),
             log_json=_flag(env.get("KUNDO_LOG_JSON"), True),
+            plugins_safe_mode=_flag(env.get("KUNDO_SAFE_MODE")),
             marketplace_dir=env.get("KUNDO_MARKETPLACE_DIR") or None,
             marketplace_max_bytes=int(env.get("KUNDO_MARKETPLACE_MAX_MB", "20")) * 1024 * 1024,
         )

@@ -26,7 +26,11 @@ def readyz():
         db.session.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - any failure means not ready
         return jsonify(status="unavailable", database=type(error).__name__), 503
-    return jsonify(status="ok", database="ok")
+    # Plugins never make Kundo unready; operators see which failed (the reason is in the log).
+    from kundo.plugins.host import health_summary
+
+    plugins = {pid: "ok" if state == "ok" else "unhealthy" for pid, state in health_summary().items()}
+    return jsonify(status="ok", database="ok", plugins=plugins)
 
 
 csrf.exempt(blueprint)

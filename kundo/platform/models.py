@@ -10,6 +10,7 @@ def load_control_models() -> MetaData:
     from kundo.platform.auth import models as auth_models  # noqa: F401
     from kundo.platform.db import ControlModel
     from kundo.platform.mail import models as mail_models  # noqa: F401
+    from kundo.plugins import models as plugin_models  # noqa: F401
     from kundo.plugins.marketplace import models as marketplace_models  # noqa: F401
     from kundo.tenants import models as tenant_models  # noqa: F401
     from kundo.tenants import spares as spare_models  # noqa: F401

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
 
+from kundo.platform.db import NAMING_CONVENTION, TENANT_SCHEMA_PLACEHOLDER
 from kundo.platform.events.consumers import DeliveredEvent
 from kundo.platform.web import NavItem
 
@@ -36,6 +39,8 @@ __all__ = [
     "WorkflowAction",
     "WorkflowTrigger",
     "load_manifest",
+    "plugin_model_base",
+    "table_prefix",
 ]
 
 #: Scopes a plugin may ask for; the tenant admin consents to them before enabling.
@@ -118,6 +123,43 @@ def load_manifest(data: Mapping[str, Any]) -> Manifest:
     return Manifest(**loaded)
 
 
+def table_prefix(plugin_id: str) -> str:
+    """Every table of plugin `plugin_id` starts with this (`sales_` for the Sales Hub)."""
+    return f"{plugin_id}_"
+
+
+def plugin_model_base(plugin_id: str) -> type[DeclarativeBase]:
+    """A declarative base for one plugin's tenant tables.
+
+    Why not `TenantModel`: its metadata is created in every tenant schema at sign-up,
+    while a plugin's tables exist only where a tenant enabled it (its own migrations make
+    them). The schema placeholder is the same ("tenant"), so `tenant_session` maps these
+    models onto the tenant's schema like core ones. A table whose name does not start
+    with ``<plugin_id>_`` is refused when the class is declared::
+
+        Base = plugin_model_base("sales")
+
+        class Pipeline(Base):
+            __tablename__ = "sales_pipelines"
+    """
+    if not PLUGIN_ID.match(plugin_id):
+        raise ValueError(f"{plugin_id!r} is not a plugin id (lower-case letters, digits, _)")
+    prefix = table_prefix(plugin_id)
+
+    class PluginModel(DeclarativeBase):
+        metadata = MetaData(schema=TENANT_SCHEMA_PLACEHOLDER, naming_convention=NAMING_CONVENTION,
+                            info={"kundo_plugin_id": plugin_id})
+
+        def __init_subclass__(cls, **kwargs: Any) -> None:
+            name = cls.__dict__.get("__tablename__")
+            if name is not None and not str(name).startswith(prefix):
+                raise ValueError(f"table {name!r} of plugin {plugin_id!r} must start with {prefix!r}")
+            super().__init_subclass__(**kwargs)
+
+    PluginModel.__name__ = PluginModel.__qualname__ = f"{plugin_id.title().replace('_', '')}Model"
+    return PluginModel
+
+
 #: What an event handler receives: one outbox event of a tenant that enabled the plugin.
 PluginEvent = DeliveredEvent
 
@@ -188,7 +230,10 @@ class Plugin:
         return None
 
     def metadata_tables(self) -> list[Any]:
-        """The SQLAlchemy Table objects of the plugin (for the migration check and uninstall)."""
+        """The SQLAlchemy Table objects of the plugin (for the migration check and uninstall).
+
+        Usually ``list(Base.metadata.tables.values())`` of the base from `plugin_model_base`.
+        """
         return []
 
     def nav_items(self) -> list[NavItem]:

@@ -191,8 +191,10 @@ def _init_worker(sqlalchemy_url: str, trees: tuple[MigrationTree, ...]) -> None:
     _worker_trees = trees
 
 
-def _upgrade_batch(scopes: list[TenantScope]) -> list[TenantOutcome]:
+def _upgrade_batch(scopes: list[TenantScope],
+                   extra_trees: dict[int, tuple[MigrationTree, ...]] | None = None) -> list[TenantOutcome]:
     assert _worker_engine is not None
+    extra_trees = extra_trees or {}
     results: list[TenantOutcome] = []
     try:
         connection = _worker_engine.connect()
@@ -201,7 +203,7 @@ def _upgrade_batch(scopes: list[TenantScope]) -> list[TenantOutcome]:
     try:
         for scope in scopes:
             try:
-                migrated = upgrade_tenant(connection, scope, _worker_trees)
+                migrated = upgrade_tenant(connection, scope, _worker_trees + extra_trees.get(scope.tenant_id, ()))
                 results.append((scope.slug, "upgraded" if migrated else "current", None))
             except Exception as error:  # noqa: BLE001 - reported per tenant, the others go on
                 results.append((scope.slug, "failed", describe_error(error)))
@@ -219,11 +221,15 @@ def upgrade_all_tenants(
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = 25,
     trees: tuple[MigrationTree, ...] | None = None,
+    extra_trees: dict[int, tuple[MigrationTree, ...]] | None = None,
 ) -> UpgradeReport:
     """Upgrade every given tenant; a failed tenant is reported, the rest go on.
 
     :param trees: the Alembic trees every tenant runs, in order (default: the core tree).
+    :param extra_trees: trees only some tenants run, after those, by tenant id (the
+        plugins each tenant enabled); they share the tenant's transaction and report.
     """
+    extra_trees = extra_trees or {}
     trees = trees or (core_tenant_tree(),)
     report = UpgradeReport()
     if not scopes:
@@ -232,16 +238,21 @@ def upgrade_all_tenants(
     if workers <= 1:
         _init_worker(sqlalchemy_url, trees)
         try:
-            _collect(((batch, _upgrade_batch(batch)) for batch in batches), report, on_progress)
+            _collect(((batch, _upgrade_batch(batch, _extras_of(batch, extra_trees))) for batch in batches),
+                     report, on_progress)
         finally:
             _worker_engine.dispose()
         return report
     with ProcessPoolExecutor(
         max_workers=min(workers, len(batches)), initializer=_init_worker, initargs=(sqlalchemy_url, trees)
     ) as pool:
-        futures = {pool.submit(_upgrade_batch, batch): batch for batch in batches}
+        futures = {pool.submit(_upgrade_batch, batch, _extras_of(batch, extra_trees)): batch for batch in batches}
         _collect(_finished(futures), report, on_progress)
     return report
+
+
+def _extras_of(batch: list[TenantScope], extra_trees: dict[int, tuple[MigrationTree, ...]]):
+    return {scope.tenant_id: extra_trees[scope.tenant_id] for scope in batch if scope.tenant_id in extra_trees}
 
 
 def _finished(futures: dict[Future, list[TenantScope]]) -> Iterator[tuple[list[TenantScope], list[TenantOutcome]]]:

@@ -177,3 +177,7 @@ def api_token(app):
             return plain
 
     return _token
+
+
+# Plugin fixtures (app_with_plugins, enable_app) live beside these; importing registers them.
+from kundo.testing.plugins import app_with_plugins, enable_app  # noqa: E402, F401

@@ -35,7 +35,8 @@ def test_readyz_checks_the_database(client, make_workspace):
     for host in (TEST_DOMAIN, make_workspace().host):
         response = HostClient(client, host).get("/readyz")
         assert response.status_code == 200
-        assert response.get_json() == {"status": "ok", "database": "ok"}
+        assert response.get_json() == {"status": "ok", "database": "ok",
+                                       "plugins": {"marketing": "ok", "sales": "ok", "service": "ok"}}
 
 
 def test_readyz_answers_503_when_postgres_cannot_be_reached():

@@ -31,9 +31,12 @@ CORE_NAV = (
 
 
 def navigation_for(app: Flask, membership) -> list[NavItem]:
-    items = app.extensions["kundo_nav"]
+    """The core entries plus those of providers (the plugin host's, per tenant)."""
     if membership is None:
         return []
+    items = list(app.extensions["kundo_nav"])
+    for provider in app.extensions.get("kundo_nav_providers", ()):
+        items.extend(provider(g.get("tenant")))
     role = Role(membership.role)
     return sorted((i for i in items if role.at_least(i.min_role)), key=lambda i: (i.order, i.key))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 
 from kundo.platform.auth.session import login_required
 from kundo.tenants.resolution import current_tenant_db
@@ -21,5 +21,10 @@ def index():
 
 @login_required
 def dashboard():
-    profile = current_tenant_db().get(WorkspaceProfile, 1)
-    return render_template("web/dashboard.html", profile=profile, welcome=request.args.get("welcome") == "1")
+    session = current_tenant_db()
+    profile = session.get(WorkspaceProfile, 1)
+    # Cards that enabled plugins contribute; providers contain what a plugin raises.
+    widgets = [card for provider in current_app.extensions.get("kundo_dashboard_providers", ())
+               for card in provider(g.tenant, session)]
+    return render_template("web/dashboard.html", profile=profile, welcome=request.args.get("welcome") == "1",
+                           widgets=widgets)

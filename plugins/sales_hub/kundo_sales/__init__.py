@@ -1,0 +1,1 @@
+"""Kundo's Sales Hub: a first-party hub, loaded through the plugin host like any app."""

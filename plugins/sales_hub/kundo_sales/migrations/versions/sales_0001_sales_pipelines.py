@@ -1,0 +1,29 @@
+"""sales: sales_pipelines
+
+Runs inside the tenant's schema (search_path, tenant role), so names are unqualified.
+
+Revision ID: sales_0001
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "sales_0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "sales_pipelines",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column('position', sa.Integer(), server_default='0', nullable=False),
+        sa.Column("created_by", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sales_pipelines")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("sales_pipelines")

@@ -1,0 +1,44 @@
+"""The entry point (group `kundo.plugins`, name `sales`): what the Sales Hub contributes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kundo.plugins.sdk import DashboardWidget, NavItem, Plugin, load_manifest
+
+
+class SalesHub(Plugin):
+    manifest = load_manifest({
+        "id": "sales",
+        "name": "Sales Hub",
+        "version": "0.1.0",
+        "publisher": "Kundo",
+        "summary": "Pipelines, deals and forecasts your team actually keeps up to date.",
+        "description": "Set up the pipelines your deals move through. Deals, quotes and forecasts build on them.",
+        "categories": ["sales"],
+        "icon": "chart",
+        "requires": [],
+        "permissions": ["contacts:read", "companies:read", "timeline:write"],
+        "first_party": True,
+    })
+
+    def blueprints(self):
+        from kundo_sales.views import blueprint
+
+        return [blueprint]
+
+    def migrations_path(self) -> Path:
+        return Path(__file__).parent / "migrations"
+
+    def metadata_tables(self):
+        from kundo_sales.models import Base
+
+        return list(Base.metadata.tables.values())
+
+    def nav_items(self):
+        return [NavItem("sales", "Pipelines", "sales.pipelines", icon="chart", order=40)]
+
+    def dashboard_widgets(self):
+        from kundo_sales.views import render_widget
+
+        return [DashboardWidget("pipelines", "Pipelines", render_widget, order=40)]
