@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 from kundo.plugins.sdk import DashboardWidget, NavItem, Plugin, load_manifest
+
+#: The manifest stays plain text; listing its texts here puts them in the catalogue,
+#: so Hubs & apps shows a first-party hub's summary and description in German.
+TRANSLATED = (
+    _l("Forms, lead scoring and nurturing that hand warm leads to sales."),
+    _l("Build sign-up forms for your website; every submission lands on the contact's timeline."),
+)
 
 
 class MarketingHub(Plugin):

@@ -26,7 +26,9 @@ def test_forms_page_only_where_enabled(app, client, enable_app, make_workspace):
     empty = page.get("/apps/marketing/forms")
     assert empty.status_code == 200
     assert 'data-testid="empty-forms"' in empty.get_data(as_text=True)
-    assert 'href="/apps/marketing/forms"' in page.get("/").get_data(as_text=True), "sidebar entry"
+    dashboard = page.get("/").get_data(as_text=True)
+    assert 'href="/apps/marketing/forms"' in dashboard, "sidebar entry"
+    assert 'data-app-widget="marketing.forms"' in dashboard, "dashboard card"
 
     assert page.submit("/apps/marketing/forms", {"name": "First"}).status_code == 302
     listed = page.get("/apps/marketing/forms").get_data(as_text=True)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 from kundo.plugins.sdk import DashboardWidget, NavItem, Plugin, load_manifest
+
+#: The manifest stays plain text; listing its texts here puts them in the catalogue,
+#: so Hubs & apps shows a first-party hub's summary and description in German.
+TRANSLATED = (
+    _l("Pipelines, quotes and forecasts your team actually keeps up to date."),
+    _l("Set up the pipelines your deals move through. Deals, quotes and forecasts build on them."),
+)
 
 
 class SalesHub(Plugin):
@@ -13,7 +22,7 @@ class SalesHub(Plugin):
         "name": "Sales Hub",
         "version": "0.1.0",
         "publisher": "Kundo",
-        "summary": "Pipelines, deals and forecasts your team actually keeps up to date.",
+        "summary": "Pipelines, quotes and forecasts your team actually keeps up to date.",
         "description": "Set up the pipelines your deals move through. Deals, quotes and forecasts build on them.",
         "categories": ["sales"],
         "icon": "chart",

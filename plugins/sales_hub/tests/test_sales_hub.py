@@ -26,7 +26,9 @@ def test_pipelines_page_only_where_enabled(app, client, enable_app, make_workspa
     empty = page.get("/apps/sales/pipelines")
     assert empty.status_code == 200
     assert 'data-testid="empty-pipelines"' in empty.get_data(as_text=True)
-    assert 'href="/apps/sales/pipelines"' in page.get("/").get_data(as_text=True), "sidebar entry"
+    dashboard = page.get("/").get_data(as_text=True)
+    assert 'href="/apps/sales/pipelines"' in dashboard, "sidebar entry"
+    assert 'data-app-widget="sales.pipelines"' in dashboard, "dashboard card"
 
     assert page.submit("/apps/sales/pipelines", {"name": "First"}).status_code == 302
     listed = page.get("/apps/sales/pipelines").get_data(as_text=True)

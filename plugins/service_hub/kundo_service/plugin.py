@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 from kundo.plugins.sdk import DashboardWidget, NavItem, Plugin, load_manifest
+
+#: The manifest stays plain text; listing its texts here puts them in the catalogue,
+#: so Hubs & apps shows a first-party hub's summary and description in German.
+TRANSLATED = (
+    _l("Tickets and satisfaction surveys tied to the customer’s history."),
+    _l("Track customer requests as tickets until they are solved, next to everything else you know."),
+)
 
 
 class ServiceHub(Plugin):

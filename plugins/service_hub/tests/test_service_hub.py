@@ -26,7 +26,9 @@ def test_tickets_page_only_where_enabled(app, client, enable_app, make_workspace
     empty = page.get("/apps/service/tickets")
     assert empty.status_code == 200
     assert 'data-testid="empty-tickets"' in empty.get_data(as_text=True)
-    assert 'href="/apps/service/tickets"' in page.get("/").get_data(as_text=True), "sidebar entry"
+    dashboard = page.get("/").get_data(as_text=True)
+    assert 'href="/apps/service/tickets"' in dashboard, "sidebar entry"
+    assert 'data-app-widget="service.tickets"' in dashboard, "dashboard card"
 
     assert page.submit("/apps/service/tickets", {"name": "First"}).status_code == 302
     listed = page.get("/apps/service/tickets").get_data(as_text=True)
