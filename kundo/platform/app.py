@@ -32,6 +32,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     with app.app_context():
         limit_connection_uses(db.engine, settings.db_conn_max_uses)
 
+    # 2b. Jobs before any feature: features register their jobs, consumers and timer handlers.
+    #     The broker itself is built on first use, so this opens no connection.
+    from kundo.platform import jobs
+
+    jobs.init_app(app)
+
     # 3. Request plumbing: request id, then tenant resolution (which needs the db),
     #    then the signed-in user (which needs the tenant to find the membership).
     from kundo.platform import security, web

@@ -102,7 +102,8 @@ def register_commands(app) -> None:
     from kundo.crm.imports.cli import crm_group
     from kundo.plugins.cli import plugins_group
 
-    for command in (serve, db_group, tenants_group, users_group, mail_group, crm_group, plugins_group):
+    for command in (serve, worker_command, db_group, tenants_group, users_group, mail_group, crm_group,
+                    plugins_group):
         app.cli.add_command(command)
 
 
@@ -114,12 +115,15 @@ def register_commands(app) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--demo/--no-demo", default=False, help="Create the demo workspace if it is missing.")
 @click.option("--migrate/--no-migrate", default=True, show_default=True, help="Run `db upgrade` first.")
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Run jobs and the event relay in this process too (production runs `kundo worker` apart).")
 @with_appcontext
-def serve(host: str, port: int, demo: bool, migrate: bool):
-    """Migrate, optionally seed the demo workspace, and serve the app."""
+def serve(host: str, port: int, demo: bool, migrate: bool, worker: bool):
+    """Migrate, optionally seed the demo workspace, and serve the app (with its worker)."""
     from werkzeug.serving import run_simple
 
     from kundo.platform.demo import ensure_demo_workspace
+    from kundo.platform.jobs.worker import BackgroundWorker
 
     app = current_app._get_current_object()
     if migrate:
@@ -133,7 +137,35 @@ def serve(host: str, port: int, demo: bool, migrate: bool):
         click.echo(f"  Demo login:       {login['email']}  /  {login['password']}")
         click.echo(f"  Mail outbox:      {settings.root_url()}/mail/outbox\n")
     _stop_cleanly_on_signals()
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    background = BackgroundWorker(app, threads=2).start() if worker else None
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if background is not None:
+            background.stop()
+
+
+@click.command("worker", cls=KundoCommand)
+@click.option("--threads", default=4, show_default=True, type=int, help="Jobs run at the same time.")
+@click.option("--relay/--no-relay", default=True, show_default=True,
+              help="Also hand outbox events and due timers to the queue (any number of workers may).")
+@with_appcontext
+def worker_command(threads: int, relay: bool):
+    """Run jobs, event delivery and durable timers until Ctrl-C or SIGTERM."""
+    from kundo.platform.jobs.broker import broker_kind
+    from kundo.platform.jobs.worker import BackgroundWorker
+
+    app = current_app._get_current_object()
+    _stop_cleanly_on_signals()
+    background = BackgroundWorker(app, threads=threads, relay=relay).start()
+    click.echo(f"worker running: {threads} threads, broker {broker_kind(app.config['KUNDO'])}"
+               f"{', relay on' if relay else ''}")
+    try:
+        background.wait()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("stopping worker ...")
+    finally:
+        background.stop()
 
 
 def _stop_cleanly_on_signals() -> None:

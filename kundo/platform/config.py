@@ -59,6 +59,17 @@ class Settings:
     marketplace_dir: str | None = None
     #: The largest wheel a publisher may upload, in bytes.
     marketplace_max_bytes: int = 20 * 1024 * 1024
+    #: Where jobs travel: empty means the embedded PostgreSQL broker in DATABASE_URL's database;
+    #: `amqp://...` (RabbitMQ) or `redis://...` in production.
+    broker_url: str = ""
+    #: Retries of a failed job before it becomes a dead letter, and the backoff between them.
+    job_max_retries: int = 5
+    job_min_backoff_ms: int = 1_000
+    job_max_backoff_ms: int = 300_000
+    #: Seconds without a heartbeat after which the embedded broker hands a dead worker's jobs to others.
+    worker_heartbeat_ttl: float = 60.0
+    #: Seconds between the relay's sweeps over every tenant (NOTIFY is the fast path; the sweep the safety net).
+    relay_sweep_seconds: float = 60.0
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -85,6 +96,11 @@ class Settings:
             log_json=_flag(env.get("KUNDO_LOG_JSON"), True),
             plugins_safe_mode=_flag(env.get("KUNDO_SAFE_MODE")),
             marketplace_dir=env.get("KUNDO_MARKETPLACE_DIR") or None,
+            broker_url=env.get("BROKER_URL", ""),
+            job_max_retries=int(env.get("KUNDO_JOB_MAX_RETRIES", "5")),
+            job_min_backoff_ms=int(env.get("KUNDO_JOB_MIN_BACKOFF_MS", "1000")),
+            worker_heartbeat_ttl=float(env.get("KUNDO_WORKER_HEARTBEAT_TTL", "60")),
+            relay_sweep_seconds=float(env.get("KUNDO_RELAY_SWEEP_SECONDS", "60")),
             marketplace_max_bytes=int(env.get("KUNDO_MARKETPLACE_MAX_MB", "20")) * 1024 * 1024,
         )
         for key, value in overrides.items():
@@ -104,6 +120,11 @@ class Settings:
         if self.production and self.argon2_profile != "standard":
             raise ConfigError("KUNDO_ENV=production hashes passwords with the 'standard' argon2 profile only.")
         sqlalchemy_url(self.database_url)
+        if self.broker_url and not self.broker_url.startswith(("amqp://", "amqps://", "redis://", "rediss://")):
+            raise ConfigError(
+                f"BROKER_URL must start with amqp:// (RabbitMQ) or redis://, got {self.broker_url.split(':')[0]!r}; "
+                "leave it empty for the embedded PostgreSQL broker."
+            )
 
     @property
     def host_name(self) -> str:

@@ -9,6 +9,7 @@ def load_control_models() -> MetaData:
     from kundo.platform.audit import models as audit_models  # noqa: F401
     from kundo.platform.auth import models as auth_models  # noqa: F401
     from kundo.platform.db import ControlModel
+    from kundo.platform.jobs import models as job_models  # noqa: F401
     from kundo.platform.mail import models as mail_models  # noqa: F401
     from kundo.plugins import models as plugin_models  # noqa: F401
     from kundo.plugins.marketplace import models as marketplace_models  # noqa: F401

@@ -32,7 +32,7 @@ _SCHEMA_TOKEN = "kundo_schema_token_"  # noqa: S105 - a placeholder, not a secre
 @lru_cache(maxsize=1)
 def tenant_tables_ddl() -> str:
     """CREATE statements for every tenant table, with a token where the schema goes."""
-    from kundo.tenants.tables import tenant_metadata
+    from kundo.tenants.tables import tenant_extra_ddl, tenant_metadata
 
     dialect = postgresql.dialect()
     translate = {TENANT_SCHEMA_PLACEHOLDER: _SCHEMA_TOKEN}
@@ -47,6 +47,7 @@ def tenant_tables_ddl() -> str:
                 str(CreateIndex(index).compile(dialect=dialect, schema_translate_map=translate,
                                                render_schema_translate=True)).strip()
             )
+    statements.extend(extra.format(schema=_SCHEMA_TOKEN) for extra in tenant_extra_ddl)
     return ";\n".join(statements)
 
 

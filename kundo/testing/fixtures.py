@@ -31,8 +31,10 @@ def make_settings(database_url: str, **overrides):
     from kundo.platform.config import Settings
 
     # "fast" argon2: a suite hashes thousands of passwords; at the standard cost that is minutes.
+    # Jobs retry quickly and a killed worker's claims lapse in seconds, so failure paths test fast.
     values = {"domain": TEST_DOMAIN, "testing": True, "ratelimit_enabled": False, "log_json": False,
-              "argon2_profile": "fast"}
+              "argon2_profile": "fast", "job_max_retries": 2, "job_min_backoff_ms": 50, "job_max_backoff_ms": 200,
+              "worker_heartbeat_ttl": 3.0}
     values.update(overrides)
     return Settings.from_env({}, database_url=database_url, **values)
 
@@ -53,7 +55,9 @@ def app(database_url):
     app = build_app(database_url)
     yield app
     from kundo.platform.db import db
+    from kundo.testing.jobs import stop_job_runner
 
+    stop_job_runner(app)
     with app.app_context():
         db.engine.dispose()
 
@@ -62,6 +66,14 @@ def app(database_url):
 def app_ctx(app):
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Deliver pending events and due timers through the real broker: `run_jobs()` returns when idle."""
+    from kundo.testing.jobs import run_jobs as run
+
+    return lambda timeout=30.0: run(app, timeout)
 
 
 @pytest.fixture
