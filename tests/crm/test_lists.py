@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from kundo.crm.companies.models import Company
 from kundo.crm.contacts.models import Contact, ContactEmail
@@ -353,6 +353,10 @@ SORTS = {
     "company": lambda c: c.company_name,
     "updated_at": lambda c: c.updated_at,
     "phone": lambda c: c.phones[0] if c.phones else None,
+    "first_name": lambda c: c.first_name.lower() if c.first_name else None,
+    "job_title": lambda c: c.job_title.lower() if c.job_title else None,
+    "lead_status": lambda c: c.lead_status,
+    "source": lambda c: c.source,
 }
 
 
@@ -372,7 +376,8 @@ def walk(crm: CrmData, sort: str, limit: int, filters=None) -> list[list[int]]:
 
 @pytest.mark.parametrize("limit", [1, 2, 3, 5])
 @pytest.mark.parametrize("sort", ["created_at", "name", "last_name", "owner_id", "lifecycle_stage", "custom.score",
-                                  "custom.renewal", "custom.tier", "email", "company", "updated_at", "phone"])
+                                  "custom.renewal", "custom.tier", "email", "company", "updated_at", "phone",
+                                  "first_name", "job_title", "lead_status", "source"])
 @pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
 def test_cursor_pages_cover_every_row_once_in_sort_order(app_ctx, crm, sort, limit, descending):
     pages = walk(crm, f"-{sort}" if descending else sort, limit)
@@ -381,6 +386,42 @@ def test_cursor_pages_cover_every_row_once_in_sort_order(app_ctx, crm, sort, lim
         assert flat == expected_order(crm, session, SORTS[sort], descending)
     assert all(len(page) == limit for page in pages[:-1])
     assert len(pages[-1]) <= limit
+
+
+#: Sorts by a contacts column (e-mail and company walk the joined table's index, which
+#: the planner only prefers over a hash join once the tables are large).
+STANDARD_CONTACT_SORTS = ["created_at", "updated_at", "name", "first_name", "last_name", "phone", "job_title",
+                          "owner_id", "lifecycle_stage", "lead_status", "source"]
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["asc", "desc"])
+@pytest.mark.parametrize("sort", STANDARD_CONTACT_SORTS)
+def test_the_first_page_of_every_standard_sort_walks_an_index(app_ctx, crm, sort, descending):
+    """No standard sort reads and sorts the whole table (0.5–0.8 s at a million contacts).
+
+    With sorting and sequential scans priced out, a plan still sorts only when no
+    index matches the sort expression, i.e. when model, migration and list field drift apart.
+    """
+    context = FilterContext(user_id=crm.owner_id, timezone="Europe/Berlin", now=NOW)
+    with tenant_session(crm.tenant) as session:
+        connection = session.connection()
+        executed = []
+
+        def remember(_conn, _cursor, statement, parameters, _context, _many):
+            executed.append((statement, parameters))
+
+        event.listen(connection, "before_cursor_execute", remember)
+        try:
+            list_records(session, ListQuery("contact", None, f"-{sort}" if descending else sort), context=context,
+                         limit=2)
+        finally:
+            event.remove(connection, "before_cursor_execute", remember)
+        statement, parameters = next(entry for entry in executed if "ORDER BY" in entry[0] and "contacts" in entry[0])
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off")
+        plan = [line for (line,) in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)]
+    # The select list's subplans (primary e-mail, company name) may sort their own few rows; the page may not.
+    page = plan[:next((at for at, line in enumerate(plan) if "SubPlan" in line), len(plan))]
+    assert not [line for line in page if "Sort" in line], "\n".join(plan)
 
 
 def test_sort_by_primary_company_name_puts_contacts_without_company_last(app_ctx, crm):

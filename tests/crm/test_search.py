@@ -177,3 +177,43 @@ def test_search_puts_the_planner_settings_back_for_the_rest_of_the_transaction(p
     with tenant_session(tenant) as session:
         search(session, "Schmidt")
         assert session.scalar(text("SHOW enable_seqscan")) == "on"
+
+
+# --- names one typo away (kundo.crm.lists.spelling) ------------------------------------------
+
+def test_one_edit_away_lists_every_single_typo_and_nothing_further():
+    from kundo.crm.lists.spelling import one_edit_away
+
+    spellings = one_edit_away("weber")
+    assert {"weber", "wber", "ewber", "weeber", "wexer", "lweber"} <= spellings  # itself, drop, swap, double, …
+    assert "wbr" not in spellings and "rebew" not in spellings
+    assert "lópez" in one_edit_away("lopez")
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("Mier", "meier"),               # a dropped letter in a short name (trigram word similarity 0.4)
+    ("Schnieder", "katharina"),      # swapped letters
+    ("Hans Maeir", "maier"),
+    ("HansMeier", "meier"),          # the space lost
+    ("Jürgen Müler", "juergen"),
+])
+def test_names_one_typo_away_are_found(people, query, expected):
+    _workspace, tenant, contacts, _companies = people
+    hits = found(tenant, query)
+    assert hits and hits[0]["id"] == contacts[expected], hits
+    assert hits[0]["matched"] == "name"
+
+
+def test_a_word_two_typos_away_is_still_found_by_trigrams(people):
+    _workspace, tenant, contacts, _companies = people
+    from kundo.crm.lists.spelling import one_edit_away
+
+    assert "schneider" not in one_edit_away("schnaidr")
+    assert ids(found(tenant, "Katharina Schnaidr"))[0] == contacts["katharina"]
+
+
+def test_accented_names_are_found_without_the_accent(people):
+    _workspace, tenant, _contacts, _companies = people
+    with tenant_session(tenant) as session:
+        session.add(Contact(first_name="Carlos", last_name="López"))
+    assert [hit["name"] for hit in found(tenant, "Lopez")] == ["Carlos López"]

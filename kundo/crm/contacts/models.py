@@ -47,6 +47,14 @@ class Contact(TenantModel):
         Index("ix_contacts_last_name_sort", text("lower(last_name)"), "id"),
         Index("ix_contacts_updated", "updated_at", "id"),
         Index("ix_contacts_primary_company", "primary_company_id", "id"),
+        # The other standard sorts (migration t0010): lower() as kundo.crm.lists.fields sorts text.
+        Index("ix_contacts_first_name_sort", text("lower(first_name)"), "id"),
+        Index("ix_contacts_job_title_sort", text("lower(job_title)"), "id"),
+        Index("ix_contacts_phone_sort", text("(phones[1])"), "id"),
+        Index("ix_contacts_lead_status_sort", text("lower(lead_status)"), "id"),
+        Index("ix_contacts_source_sort", text("lower(source)"), "id"),
+        # Search finds names one typo away by exact last and first name (kundo.crm.lists.spelling).
+        Index("ix_contacts_person_name", text("lower(last_name)"), text("lower(first_name)")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
