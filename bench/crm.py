@@ -13,6 +13,8 @@ budget in DESIGN.md is p95 < 30 ms.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/crm.py
     .venv/bin/python bench/crm.py --contacts 20000 --runs 50    # checks the script, not Kundo
+    .venv/bin/python bench/crm.py --load-only                    # keeps the database, prints its URL
+    .venv/bin/python bench/crm.py --database URL                 # measures that database again
 """
 
 from __future__ import annotations
@@ -26,18 +28,20 @@ import random
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from kundo.crm.contacts.models import Contact, ContactEmail
 from kundo.crm.lists.filters import FilterContext
 from kundo.crm.lists.search import search
 from kundo.crm.lists.service import ListQuery, list_records
-from kundo.crm.lists.sort_indexes import create_sort_index
+from kundo.crm.lists.sort_indexes import create_sort_index, drop_sort_index
 from kundo.crm.properties.models import PropertyDefinition
 from kundo.platform.app import create_app
+from kundo.platform.auth.models import User
 from kundo.platform.auth.service import create_api_token, create_user
 from kundo.platform.config import Settings
 from kundo.platform.db import db, utcnow
@@ -55,6 +59,8 @@ BUDGET_MS = 30
 PAGE = 50
 UNINDEXED_RUNS = 20
 CUSTOM_SORTS = ("sorted_by_custom_number", "sorted_by_custom_date")
+#: Standard columns sorted ascending and descending in turn (indexes of tenant migration t0010).
+STANDARD_SORTS = ("first_name", "job_title", "phone", "lead_status", "source")
 
 FIRST_NAMES = (
     "Anna Maria Ursula Monika Petra Elisabeth Sabine Renate Helga Karin Brigitte Ingrid Erika Andrea Gisela Claudia "
@@ -98,12 +104,14 @@ def main() -> None:
     parser.add_argument("--import-rows", type=int, default=100_000, help="rows for the CSV import hook")
     parser.add_argument("--keep", action="store_true", help="keep the database (for EXPLAIN); drop it yourself")
     parser.add_argument("--load-only", action="store_true", help="only load the data (implies --keep)")
+    parser.add_argument("--database", metavar="URL",
+                        help="measure a database kept by --load-only again instead of loading a new one (kept)")
     args = parser.parse_args()
-    args.keep = args.keep or args.load_only
+    args.keep = args.keep or args.load_only or bool(args.database)
 
     started = time.perf_counter()
     admin_url = _server_admin_url()
-    url = create_database(admin_url, prefix="kundo_bench")
+    url = args.database or create_database(admin_url, prefix="kundo_bench")
     results: dict = {"machine": _machine(), "load_average_at_start": os.getloadavg(),
                      "contacts": args.contacts, "companies": args.companies, "runs": args.runs}
     try:
@@ -113,14 +121,22 @@ def main() -> None:
             upgrade_control_plane(db.engine)
             results["server"] = db.session.scalar(text("SHOW server_version"))
             db.session.rollback()
-            tenant, members, token = _workspace()
+            if args.database:
+                tenant, members, token = _kept_workspace()
+                results["contacts"] = _count_contacts(TenantScope.of(tenant))
+                results["load"] = {"reused": True}
+            else:
+                tenant, members, token = _workspace()
+                results["load"] = load_contacts(url, TenantScope.of(tenant), members, args.contacts, args.companies)
             scope = TenantScope.of(tenant)
-            results["load"] = load_contacts(url, scope, members, args.contacts, args.companies)
             if args.load_only:
                 return
             samples = _samples(scope, args.runs)
             # Without per-property sort indexes a custom sort reads the whole table;
             # a few runs show by how much, then the indexes are built as a tenant would.
+            db.session.rollback()
+            for key in ("score", "renewal"):  # a database measured before has them
+                drop_sort_index(scope, "contact", key)
             results["custom_sort_without_index"] = bench_service(
                 scope, members[0], samples, UNINDEXED_RUNS, only=CUSTOM_SORTS)
             results["custom_sort_index_build_s"] = build_sort_indexes(scope)
@@ -171,6 +187,22 @@ def _workspace() -> tuple[Tenant, list[int], str]:
     _row, token = create_api_token(tenant_id=tenant.id, user=users[0], name="bench", scopes=["read", "write"])
     db.session.commit()
     return tenant, [user.id for user in users], token
+
+
+def _kept_workspace() -> tuple[Tenant, list[int], str]:
+    """The workspace of a database kept by --load-only, with a new API token."""
+    tenant = db.session.scalars(select(Tenant).where(Tenant.slug == "bench")).one()
+    members = list(db.session.scalars(select(Membership.user_id).where(Membership.tenant_id == tenant.id)
+                                      .order_by(Membership.user_id)))
+    owner = db.session.get(User, members[0])
+    _row, token = create_api_token(tenant_id=tenant.id, user=owner, name="bench", scopes=["read", "write"])
+    db.session.commit()
+    return tenant, members, token
+
+
+def _count_contacts(scope: TenantScope) -> int:
+    with tenant_session(scope) as session:
+        return session.scalar(select(func.count()).select_from(Contact))
 
 
 def _sql_array(values) -> str:
@@ -346,6 +378,8 @@ def _scenarios(samples: dict, runs: int, user_id: int) -> dict:
                                                                                             "custom.score"))}
                                     for _ in range(runs)],
         "sorted_by_custom_date": [{"kind": "list", "filters": None, "sort": "custom.renewal"}] * runs,
+        **{f"sorted_by_{key}": [{"kind": "list", "filters": None, "sort": f"-{key}" if number % 2 else key}
+                                 for number in range(runs)] for key in STANDARD_SORTS},
         "my_contacts_by_name": [{"kind": "list", "filters": [{"field": "owner_id", "op": "me"}], "sort": "name"}]
         * runs,
         "name_contains": [{"kind": "list", "filters": [{"field": "name", "op": "contains",
@@ -437,9 +471,9 @@ def bench_import(app, rows: int) -> dict:
         message = "TODO: kundo.crm.imports exposes no run_import yet; no figure measured."
         print(f"  csv import: {message}", file=sys.stderr)
         return {"status": "todo", "note": message}
-    owner = create_user(email="importer@bench.example", name="Ines Import", password=PASSWORD)
+    owner = create_user(email=f"importer-{uuid.uuid4().hex[:8]}@bench.example", name="Ines Import", password=PASSWORD)
     db.session.flush()
-    tenant = create_workspace(slug="bench-import", name="Import GmbH", owner=owner)
+    tenant = create_workspace(slug=f"bench-import-{uuid.uuid4().hex[:8]}", name="Import GmbH", owner=owner)
     db.session.commit()
     scope = TenantScope.of(tenant)
     rng = random.Random(3)
