@@ -62,6 +62,8 @@ class Settings:
     #: Where jobs travel: empty means the embedded PostgreSQL broker in DATABASE_URL's database;
     #: `amqp://...` (RabbitMQ) or `redis://...` in production.
     broker_url: str = ""
+    #: Prefix of every queue name, so deployments (or test runs) sharing one RabbitMQ/Redis never mix jobs.
+    queue_prefix: str = "kundo"
     #: Retries of a failed job before it becomes a dead letter, and the backoff between them.
     job_max_retries: int = 5
     job_min_backoff_ms: int = 1_000
@@ -70,6 +72,15 @@ class Settings:
     worker_heartbeat_ttl: float = 60.0
     #: Seconds between the relay's sweeps over every tenant (NOTIFY is the fast path; the sweep the safety net).
     relay_sweep_seconds: float = 60.0
+    #: KUNDO_WEBHOOK_ALLOW_PRIVATE=1 lets outgoing webhooks reach private, loopback and link-local
+    #: addresses (an operator's choice for on-premises receivers; off, they are refused as SSRF).
+    webhook_allow_private: bool = False
+    #: Stripe (kundo.billing). No secret key means billing is off: everything is free, nothing calls Stripe.
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    #: Where the Stripe API lives; tests point it at localstripe on loopback.
+    stripe_api_base: str = "https://api.stripe.com"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -97,11 +108,17 @@ class Settings:
             plugins_safe_mode=_flag(env.get("KUNDO_SAFE_MODE")),
             marketplace_dir=env.get("KUNDO_MARKETPLACE_DIR") or None,
             broker_url=env.get("BROKER_URL", ""),
+            queue_prefix=env.get("KUNDO_QUEUE_PREFIX", "kundo"),
             job_max_retries=int(env.get("KUNDO_JOB_MAX_RETRIES", "5")),
             job_min_backoff_ms=int(env.get("KUNDO_JOB_MIN_BACKOFF_MS", "1000")),
             worker_heartbeat_ttl=float(env.get("KUNDO_WORKER_HEARTBEAT_TTL", "60")),
             relay_sweep_seconds=float(env.get("KUNDO_RELAY_SWEEP_SECONDS", "60")),
+            webhook_allow_private=_flag(env.get("KUNDO_WEBHOOK_ALLOW_PRIVATE")),
             marketplace_max_bytes=int(env.get("KUNDO_MARKETPLACE_MAX_MB", "20")) * 1024 * 1024,
+            stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
+            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
+            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", ""),
+            stripe_api_base=env.get("STRIPE_API_BASE", "https://api.stripe.com"),
         )
         for key, value in overrides.items():
             setattr(settings, key, value)

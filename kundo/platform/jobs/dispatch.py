@@ -2,9 +2,10 @@
 
 A dispatch job carries a tenant id and a batch of event ids. Everything happens in one
 tenant transaction: for each (event, consumer) not yet in the ledger, the consumer runs
-inside a SAVEPOINT together with its ledger row. A consumer that raises is rolled back to
-its savepoint, the others keep their work, and the job raises at the end, so the retry
-runs only what is missing. A worker killed mid-batch commits nothing; the redelivered
+together with its ledger row. The batch first runs under one SAVEPOINT; if any consumer
+raises, it is rolled back and redone with a SAVEPOINT per (event, consumer): the failing
+one is rolled back alone, the others keep their work, and the job raises at the end, so
+the retry runs only what is missing. A worker killed mid-batch commits nothing; the redelivered
 batch does it all, once.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from kundo.platform.events.consumers import DeliveredEvent, consumers_of
 from kundo.platform.events.outbox import OutboxEvent
@@ -39,30 +40,51 @@ def dispatch_events(tenant_id: int, event_ids: list[int]) -> int:
         return 0
     consumers = list(consumers_of(current_app).values())
     failures: list[str] = []
-    runs = 0
     with tenant_session(scope) as session:
-        events = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).order_by(OutboxEvent.id))
-        done = set(session.execute(
-            select(ProcessedEvent.consumer, ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(event_ids))
-        ))
-        for row in events.all():
-            event = DeliveredEvent(
-                id=row.id, type=row.type, tenant_id=tenant_id, object_type=row.object_type,
-                object_id=row.object_id, payload=row.payload, actor_id=row.actor_id, occurred_at=row.occurred_at,
-            )
-            for consumer in consumers:
-                if (consumer.name, event.id) in done or not consumer.wants(event.type, tenant_id):
-                    continue
-                try:
-                    with session.begin_nested():
-                        consumer.handle(session, event)
-                        session.add(ProcessedEvent(consumer=consumer.name, event_id=event.id))
-                    runs += 1
-                except Exception as error:  # noqa: BLE001 - one consumer's failure must not stop the others
-                    log.exception("consumer %s failed on event %s (%s)", consumer.name, event.id, event.type,
-                                  extra={"tenant_id": tenant_id, "consumer": consumer.name,
-                                         "plugin_id": consumer.plugin_id})
-                    failures.append(f"{consumer.name} on event {event.id} ({event.type}): {error!r}")
+        work = _pending_work(session, tenant_id, event_ids, consumers)
+        if not work:
+            return 0
+        try:
+            # The usual case, all consumers succeed: one savepoint and one ledger INSERT for the batch.
+            with session.begin_nested():
+                for event, consumer in work:
+                    consumer.handle(session, event)
+                _record(session, work)
+            return len(work)
+        except Exception:  # noqa: BLE001 - redone one by one below, where each failure is isolated
+            log.info("a consumer failed in a batch of %d; delivering one by one", len(work),
+                     extra={"tenant_id": tenant_id})
+        for event, consumer in work:
+            try:
+                with session.begin_nested():
+                    consumer.handle(session, event)
+                    _record(session, [(event, consumer)])
+            except Exception as error:  # noqa: BLE001 - one consumer's failure must not stop the others
+                log.exception("consumer %s failed on event %s (%s)", consumer.name, event.id, event.type,
+                              extra={"tenant_id": tenant_id, "consumer": consumer.name,
+                                     "plugin_id": consumer.plugin_id})
+                failures.append(f"{consumer.name} on event {event.id} ({event.type}): {error!r}")
     if failures:
         raise DeliveryFailed("; ".join(failures))
-    return runs
+    return len(work) - len(failures)
+
+
+def _pending_work(session, tenant_id: int, event_ids: list[int], consumers: list) -> list[tuple]:
+    """(event, consumer) pairs that are wanted and not yet in the ledger, in event order."""
+    rows = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).order_by(OutboxEvent.id)).all()
+    done = set(session.execute(
+        select(ProcessedEvent.consumer, ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(event_ids))
+    ))
+    work = []
+    for row in rows:
+        event = DeliveredEvent(
+            id=row.id, type=row.type, tenant_id=tenant_id, object_type=row.object_type,
+            object_id=row.object_id, payload=row.payload, actor_id=row.actor_id, occurred_at=row.occurred_at,
+        )
+        work.extend((event, consumer) for consumer in consumers
+                    if (consumer.name, event.id) not in done and consumer.wants(event.type, tenant_id))
+    return work
+
+
+def _record(session, work: list[tuple]) -> None:
+    session.execute(insert(ProcessedEvent), [{"consumer": c.name, "event_id": e.id} for e, c in work])

@@ -77,7 +77,8 @@ class JobSystem:
         if spec.max_retries is not None:
             options["max_retries"] = spec.max_retries
         self._actors[spec.name] = dramatiq.Actor(
-            run_in_app_context, broker=self._broker, actor_name=spec.name, queue_name=spec.queue,
+            run_in_app_context, broker=self._broker, actor_name=spec.name,
+            queue_name=f"{self.settings.queue_prefix}-{spec.queue}",
             priority=0, options=options,
         )
 
