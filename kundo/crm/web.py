@@ -16,9 +16,14 @@ CRM_NAV = (
 
 
 def init_app(app: Flask) -> None:
+    from kundo.crm import jobs
     from kundo.crm.summary import crm_summary
     from kundo.crm.views import blueprint, load_pages
 
+    jobs.init_app(app)  # sort indexes of custom properties, CSV imports
+    from kundo.crm.tasks import jobs as task_jobs
+
+    task_jobs.init_app(app)  # task reminders and due announcements
     load_pages()
     app.register_blueprint(blueprint)
     app.extensions["kundo_nav"].extend(CRM_NAV)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from kundo.platform.db import TENANT_SCHEMA_PLACEHOLDER, db
@@ -100,3 +100,28 @@ def tenant_session(tenant_or_scope, engine: Engine | None = None) -> Iterator[Te
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def tenant_autocommit_connection(scope: TenantScope, engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection outside any transaction acting as the tenant's role, for DDL that cannot run in one.
+
+    `CREATE INDEX CONCURRENTLY` and `DROP INDEX CONCURRENTLY` refuse to run in a transaction
+    block, so they cannot go through `tenant_session`. This is the same wall by session-level
+    settings instead of `SET LOCAL`: the tenant's role and search_path, reset before the
+    connection goes back to the pool; a connection whose reset fails is discarded, never
+    reused with the tenant's role. For Kundo's own jobs only: never hand it to plugin code
+    (SQL that itself says `RESET ROLE` would step over the wall).
+    """
+    with (engine or db.engine).connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(
+            f"SET ROLE {quoted(scope.role_name)}; SET search_path TO {quoted(scope.schema_name)}, extensions"
+        )
+        try:
+            yield connection
+        finally:
+            try:
+                connection.exec_driver_sql("RESET ROLE; RESET search_path")
+            except Exception:
+                connection.invalidate()
+                raise

@@ -70,10 +70,17 @@ def app_ctx(app):
 
 @pytest.fixture
 def run_jobs(app):
-    """Deliver pending events and due timers through the real broker: `run_jobs()` returns when idle."""
-    from kundo.testing.jobs import run_jobs as run
+    """Deliver pending events and due timers through the real broker: `run_jobs()` returns when idle.
 
-    return lambda timeout=30.0: run(app, timeout)
+    The worker threads stop when the test ends: left running, they would consume what later
+    tests send (a job a test expects to stay queued, a crash test's message meant for its
+    own worker process).
+    """
+    from kundo.testing.jobs import run_jobs as run
+    from kundo.testing.jobs import stop_job_runner
+
+    yield lambda timeout=30.0: run(app, timeout)
+    stop_job_runner(app)
 
 
 @pytest.fixture

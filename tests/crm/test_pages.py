@@ -19,7 +19,6 @@ from kundo.crm.companies.models import Company
 from kundo.crm.companies.service import create_company
 from kundo.crm.contacts.models import Contact
 from kundo.crm.contacts.service import create_contact
-from kundo.crm.imports.runner import wait_for_background_imports
 from kundo.crm.properties.service import create_definition
 from kundo.crm.tasks.models import Task
 from kundo.crm.tasks.service import create_task
@@ -388,7 +387,7 @@ def test_gdpr_export_downloads_json_and_erase_is_for_admins_who_type_the_name(cr
 # ---- import wizard -----------------------------------------------------------------------------
 
 
-def test_import_wizard_maps_previews_runs_and_reports(crm, app, tenant_db):
+def test_import_wizard_maps_previews_runs_and_reports(crm, app, tenant_db, run_jobs):
     workspace, page, _ids, _member = crm
     csv = (b"Vorname;Nachname;E-Mail;Firma\n"
            b"Max;Muster;max@muster.de;Muster GmbH\n"
@@ -409,7 +408,7 @@ def test_import_wizard_maps_previews_runs_and_reports(crm, app, tenant_db):
             "on_duplicate": "skip", "step": "start"}
     started = page.submit(run_path, form, page=run_path)
     assert started.status_code == 302
-    wait_for_background_imports(app)
+    run_jobs()  # the import job
     result = html(page.get(run_path))
     assert "Import finished" in result and 'data-testid="error-report"' in result
     progress = page.get(f"{run_path}/progress", headers={"HX-Request": "true"})

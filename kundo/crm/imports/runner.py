@@ -1,29 +1,29 @@
 """Running an import: batches that each commit with their progress and error rows, and resuming.
 
 Each batch is one transaction holding its rows, its events, its error-report lines
-and the run's new `processed_rows`. A run that stops — crash, restart, `max_batches`
-— has therefore imported exactly the rows before `processed_rows`, has a report for
-the failed ones, and `resume_import` continues after them (the file is stored on the
-run until it finishes).
+and the run's new `processed_rows`. A run that stops — crash, restart, `max_batches`,
+`stop_after` — has therefore imported exactly the rows before `processed_rows`, has a
+report for the failed ones, and `resume_import` continues after them (the file is
+stored on the run until it finishes). Nothing is imported twice: a resumed run starts
+at `processed_rows` and first re-claims the e-mails and domains of the rows before it.
 
-Where runs execute is swappable. Until Kundo has a job queue, the web process runs
-them in a background thread (`start_import_in_background`); the API calls
-`launch_import`, which uses `app.extensions["kundo.import_launcher"]` when set. The
-jobs issue registers a dramatiq actor there that calls `execute_import(scope, run_id)`,
-and nothing else changes. A thread dies with its process; such a run stays
-“running” and `kundo crm import-resume` (or `resume_import`) picks it up.
-`run_import` does all steps in the foreground (CLI, benchmarks).
+Where runs execute: the wizard and the API call `launch_import` after committing the
+started run; it enqueues the durable job `crm.run_import` (`kundo.crm.jobs`), which
+calls `continue_import` — a queued run starts, a running one (its worker died and the
+broker redelivered the message, or the previous slice ended) resumes. A worker that
+dies mid-import never acknowledged its message, so the message comes back.
+`app.extensions["kundo.import_launcher"]` can replace the launcher. `run_import` does
+all steps in the foreground (CLI, benchmarks).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask
-from flask_babel import force_locale
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
 
@@ -50,6 +50,8 @@ from kundo.tenants.session import TenantScope, open_tenant_session
 log = logging.getLogger("kundo.crm.imports")
 
 DEFAULT_BATCH_SIZE = 5000
+#: The job that executes runs (registered by kundo.crm.jobs).
+IMPORT_JOB = "crm.run_import"
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -60,14 +62,19 @@ class RunTakenOver(ImportRunError):
 
 def execute_import(scope: TenantScope, run_id: int, *, batch_size: int = DEFAULT_BATCH_SIZE,
                    max_batches: int | None = None, on_progress: ProgressCallback | None = None,
-                   members: dict[str, int] | None = None, engine: Engine | None = None) -> ImportRun:
+                   members: dict[str, int] | None = None, engine: Engine | None = None,
+                   stop_after: float | None = None) -> ImportRun:
     """Run a queued import (or continue a resumed one) to its end, or for `max_batches` batches.
+
+    :param stop_after: seconds after which the run stops at the next batch boundary and
+        stays running, for a job to continue it in a later slice (see `continue_import`).
 
     :param members: {e-mail: user id} of the workspace's members for owner columns;
         loaded from the control plane when omitted.
     :param on_progress: called with (processed_rows, total_rows) after each commit.
     Returns the run as committed last. A failure marks the run failed and re-raises.
     """
+    started = time.monotonic()
     session = open_tenant_session(scope, engine)
     try:
         run = _claim(session, run_id)
@@ -75,6 +82,9 @@ def execute_import(scope: TenantScope, run_id: int, *, batch_size: int = DEFAULT
         session.close()
         raise
     try:
+        if run.processed_rows == 0:  # in the try: a file that cannot be read fails the run, not just this call
+            run.error_report = report_header(headers_of(run), run.delimiter)
+            session.commit()
         job = _job_for(session, run, members if members is not None else workspace_members(scope.tenant_id))
         processed = run.processed_rows
         records = iter_records(run.content, run.encoding, run.delimiter, start=processed)
@@ -88,7 +98,8 @@ def execute_import(scope: TenantScope, run_id: int, *, batch_size: int = DEFAULT
                 processed += len(batch)
                 if on_progress:
                     on_progress(processed, run.total_rows)
-                if max_batches is not None and count >= max_batches:
+                if (max_batches is not None and count >= max_batches) or (
+                        stop_after is not None and time.monotonic() - started >= stop_after):
                     return _reloaded(session, run_id)
         finish_run(run)
         session.commit()
@@ -137,28 +148,40 @@ def resume_import(scope: TenantScope, run_id: int, **options) -> ImportRun:
     return execute_import(scope, run_id, **options)
 
 
+def continue_import(scope: TenantScope, run_id: int, **options) -> ImportRun | None:
+    """Take a run on from wherever it stands; what the import job does each time it is delivered.
+
+    Queued: start it. Running: its worker died (the broker redelivers a dead worker's
+    message) or the previous slice stopped on time — resume after the last committed
+    batch; if the first worker is in fact alive, the batch lock lets one of the two go on
+    and the other stops with RunTakenOver. Anything else (completed, failed, pending,
+    gone): nothing to do, returns None — a failed run is resumed by a person, who sees why.
+    """
+    session = open_tenant_session(scope, options.get("engine"))
+    try:
+        status = session.scalar(select(ImportRun.status).where(ImportRun.id == run_id))
+    finally:
+        session.close()
+    if status == QUEUED:
+        return execute_import(scope, run_id, **options)
+    if status == RUNNING:
+        log.info("import run %s of tenant %s continues after its last batch", run_id, scope.tenant_id)
+        return resume_import(scope, run_id, **options)
+    return None
+
+
 def launch_import(app: Flask, tenant_id: int, run_id: int) -> None:
-    """Hand a queued run to the configured launcher (a background thread until jobs exist)."""
-    launcher = app.extensions.get("kundo.import_launcher", start_import_in_background)
+    """Hand a queued, committed run to the launcher: by default the durable job `crm.run_import`."""
+    launcher = app.extensions.get("kundo.import_launcher", enqueue_import)
     launcher(app, tenant_id, run_id)
 
 
-def start_import_in_background(app: Flask, tenant_id: int, run_id: int) -> threading.Thread:
-    """Run the import in a daemon thread with its own app context and tenant session."""
-    thread = threading.Thread(target=_run_in_thread, args=(app, tenant_id, run_id),
-                              name=f"kundo-import-{tenant_id}-{run_id}", daemon=True)
-    app.extensions.setdefault("kundo.import_threads", []).append(thread)
-    thread.start()
-    return thread
+def enqueue_import(app: Flask, tenant_id: int, run_id: int) -> None:
+    """Send the import job. Called after the run's commit (a send is not transactional): if the
+    broker refuses, the request fails and the run stays queued, which `kundo crm import-resume` runs."""
+    from kundo.platform.jobs import jobs_of
 
-
-def wait_for_background_imports(app: Flask, timeout: float = 60) -> None:
-    """Join the import threads this app started (tests, and a clean shutdown)."""
-    threads = app.extensions.get("kundo.import_threads", [])
-    for thread in list(threads):
-        thread.join(timeout)
-        if not thread.is_alive():
-            threads.remove(thread)
+    jobs_of(app).send(IMPORT_JOB, tenant_id, run_id)
 
 
 def workspace_members(tenant_id: int) -> dict[str, int]:
@@ -172,21 +195,6 @@ def workspace_members(tenant_id: int) -> dict[str, int]:
     return dict(rows.all())
 
 
-def _run_in_thread(app: Flask, tenant_id: int, run_id: int) -> None:
-    from kundo.tenants.models import Tenant
-
-    with app.app_context():
-        try:
-            tenant = db.session.get(Tenant, tenant_id)
-            scope = TenantScope.of(tenant)
-            with force_locale(tenant.locale or "en"):
-                execute_import(scope, run_id)
-        except Exception:
-            log.exception("import run %s of tenant %s failed", run_id, tenant_id)
-        finally:
-            db.session.remove()
-
-
 def _claim(session, run_id: int) -> ImportRun:
     """Move a queued run to running; refuse anything else (a second worker, a finished run)."""
     run = session.scalar(select(ImportRun).where(ImportRun.id == run_id).with_for_update())
@@ -195,8 +203,6 @@ def _claim(session, run_id: int) -> ImportRun:
     if run.status != QUEUED:
         raise RunTakenOver(f"Import run {run_id} is {run.status}, not queued; start or resume it first.")
     run.status = RUNNING
-    if run.processed_rows == 0:
-        run.error_report = report_header(headers_of(run), run.delimiter)
     session.commit()
     return run
 

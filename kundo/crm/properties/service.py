@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from kundo.crm.companies.models import Company
 from kundo.crm.contacts.models import Contact
 from kundo.crm.properties.models import PropertyDefinition, PropertyType
+from kundo.platform.events import emit_event
 
 OBJECT_TYPES = ("contact", "company")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
@@ -228,7 +229,14 @@ def create_definition(session: Session, object_type: str, *, key: str, label: st
             session.flush()
     except IntegrityError as error:  # created by a concurrent request since the check
         raise taken from error
+    _announce(session, "property.created", definition)
     return definition
+
+
+def _announce(session: Session, event_type: str, definition: PropertyDefinition) -> None:
+    """property.created / property.deleted, in the change's transaction: the sort-index job follows from it."""
+    emit_event(session, event_type, object_type="property", object_id=definition.id,
+               payload={"object_type": definition.object_type, "key": definition.key, "type": definition.type})
 
 
 def update_definition(session: Session, object_type: str, key: str, **changes) -> PropertyDefinition:
@@ -279,6 +287,7 @@ def delete_definition(session: Session, object_type: str, key: str) -> int:
         .values(custom=model.custom.op("-")(bindparam("dropped_key", key, type_=String)))
         .execution_options(synchronize_session="fetch")
     ).rowcount
+    _announce(session, "property.deleted", definition)
     session.delete(definition)
     session.flush()
     return removed
