@@ -10,6 +10,7 @@ recorder, so what admins see does not depend on the broker.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dramatiq
 from dramatiq.middleware import Retries
@@ -24,11 +25,17 @@ if TYPE_CHECKING:
 JOBS_SCHEMA = "kundo_jobs"
 
 
-def libpq_url(database_url: str) -> str:
+def libpq_url(database_url: str, **params: str) -> str:
+    """DATABASE_URL as libpq reads it, with extra query parameters merged in (a socket `host=` stays)."""
     for prefix in ("postgresql+psycopg://", "postgres://"):
         if database_url.startswith(prefix):
-            return "postgresql://" + database_url[len(prefix):]
-    return database_url
+            database_url = "postgresql://" + database_url[len(prefix):]
+    if not params:
+        return database_url
+    parts = urlsplit(database_url)
+    query = dict(parse_qsl(parts.query))
+    query.update(params)
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def build_broker(app: Flask, settings: Settings) -> dramatiq.Broker:
@@ -45,7 +52,7 @@ def build_broker(app: Flask, settings: Settings) -> dramatiq.Broker:
         from dramatiq_postgres import PostgresBroker
 
         broker = PostgresBroker(
-            url=libpq_url(settings.database_url) + "?application_name=kundo-jobs&maxconn=8",
+            url=libpq_url(settings.database_url, application_name="kundo-jobs", maxconn="8"),
             schema=JOBS_SCHEMA, results=False,
             heartbeat_interval=max(1.0, settings.worker_heartbeat_ttl / 4),
             heartbeat_ttl=settings.worker_heartbeat_ttl,
