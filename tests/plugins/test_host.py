@@ -214,6 +214,33 @@ def test_event_handlers_are_consumers_of_enabling_tenants_only(demo_app, make_wo
     assert record.plugin_id == "demo_raising" and record.tenant == a.slug and record.tenant_id == a.tenant_id
 
 
+def test_a_raising_event_handler_does_not_stop_the_others_through_real_delivery(demo_app, make_workspace, enable_app):
+    """The whole path: outbox → relay → broker → dispatch; the raising plugin ends as a dead letter."""
+    from sqlalchemy import text
+
+    from kundo.crm import create_contact
+    from kundo.platform.jobs.deadletters import dead_letters_of
+    from kundo.tenants.session import TenantScope, tenant_session
+    from kundo.testing.jobs import run_jobs, stop_job_runner
+
+    a = make_workspace()
+    enable_app(demo_app, a, "demo_notes")
+    enable_app(demo_app, a, "demo_raising")
+    scope = TenantScope(a.tenant_id, a.slug, a.schema_name, a.role_name)
+    try:
+        with demo_app.app_context(), tenant_session(scope) as session:
+            contact = create_contact(session, first_name="Pia", emails=["pia@example.org"])
+        run_jobs(demo_app)
+    finally:
+        stop_job_runner(demo_app)
+    with demo_app.app_context():
+        with tenant_session(scope) as session:
+            items = session.execute(text("SELECT text FROM demo_notes_items")).scalars().all()
+        letters = dead_letters_of(a.tenant_id)
+    assert items == [f"contact {contact.id}"]
+    assert len(letters) == 1 and "plugin.demo_raising.explode" in letters[0].error
+
+
 def test_workflow_contributions_of_healthy_plugins(demo_app):
     from kundo.plugins import plugin_workflow_contributions
 
