@@ -146,3 +146,27 @@ def test_the_autocommit_connection_is_the_tenant_and_gives_the_role_back(app, ma
             assert connection.scalar(text("SELECT current_user")) == connection.scalar(text("SELECT session_user"))
             assert mine.schema_name not in connection.scalar(text("SHOW search_path"))
         single.dispose()
+
+
+def test_the_cli_builds_what_is_missing_and_drops_what_has_no_property(app, make_workspace):
+    from kundo.crm.lists.sort_indexes import create_sort_index
+    from kundo.crm.properties.models import PropertyDefinition
+
+    workspace = make_workspace()
+    old, gone, texty = fresh_key(), fresh_key(), fresh_key()
+    with app.app_context():
+        with tenant_session(scope_of(workspace)) as session:  # made before properties announced themselves
+            session.add(PropertyDefinition(object_type="contact", key=old, label="Old", type="number"))
+            session.add(PropertyDefinition(object_type="contact", key=texty, label="Texty", type="text"))
+        db.session.remove()
+        create_sort_index(scope_of(workspace), "contact", gone)  # its property was deleted while no worker ran
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["crm", "sort-indexes", "--workspace", workspace.slug])
+    assert result.exit_code == 0, result.output
+    assert f"{workspace.slug}: 1 sort indexes in place, 2 dropped or not needed." in result.output
+    assert indexes_named(app, sort_index_name("contact", old)) == [(workspace.schema_name, True)]
+    assert indexes_named(app, sort_index_name("contact", gone)) == []
+
+    missing = runner.invoke(args=["crm", "sort-indexes", "--workspace", "no-such-workspace"])
+    assert missing.exit_code == 1 and "No workspace “no-such-workspace”" in missing.output

@@ -1,7 +1,9 @@
-"""`kundo crm import` and `kundo crm import-resume`: CSV imports from the command line.
+"""`kundo crm import`, `kundo crm import-resume` and `kundo crm sort-indexes`.
 
 The import runs in the foreground with a progress bar. Failed rows are written next
 to the file as FILE.errors.csv and the command exits with 1, so scripts notice.
+`sort-indexes` builds the custom-property sort indexes that jobs normally build (for
+properties made before those jobs existed, or after a job was dead-lettered).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from flask.cli import with_appcontext
 
 @click.group("crm")
 def crm_group():
-    """CRM data: import contacts and companies."""
+    """CRM data: import contacts and companies, sort indexes of custom properties."""
 
 
 def _scope_or_exit(slug: str):
@@ -120,6 +122,23 @@ def import_resume_command(slug, run_id):
         click.secho(f"Error: {error}", fg="red", err=True)
         sys.exit(1)
     _summarize(run, Path(run.filename))
+
+
+@crm_group.command("sort-indexes")
+@click.option("--workspace", "slug", default=None, help="One workspace's address (slug); all when omitted.")
+@with_appcontext
+def sort_indexes_command(slug):
+    """Build missing custom-property sort indexes and drop those of deleted properties."""
+    from kundo.crm.lists.sort_indexes import sync_all_sort_indexes
+    from kundo.platform.db import db
+    from kundo.platform.jobs.scopes import active_scopes
+
+    scopes = [_scope_or_exit(slug)] if slug else active_scopes()
+    db.session.remove()  # CONCURRENTLY waits for open transactions; this command's own must not be one
+    for scope in scopes:
+        outcomes = sync_all_sort_indexes(scope)
+        built = sum(outcome == "built" for outcome in outcomes.values())
+        click.echo(f"{scope.slug}: {built} sort indexes in place, {len(outcomes) - built} dropped or not needed.")
 
 
 def _summarize(run, file: Path) -> None:

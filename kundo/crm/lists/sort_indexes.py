@@ -136,3 +136,31 @@ def sync_sort_index(scope: TenantScope, object_type: str, key: str, *, engine: E
             return "dropped"
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(hashtext(:scope), hashtext(:name))"), lock)
+
+
+def sync_all_sort_indexes(scope: TenantScope, *, engine: Engine | None = None) -> dict[str, str]:
+    """Every property of the tenant gets its index as `sync_sort_index` would, and indexes whose
+    property is gone are dropped; returns {index name: "built" / "dropped"}.
+
+    For properties created before the events existed, and as the repair when a job was
+    dead-lettered. The `ix_<table>_sort_` prefix is reserved for these indexes.
+    """
+    # Indexes first, properties second: an index is only ever built after its property exists.
+    with tenant_autocommit_connection(scope, engine) as connection:
+        present = set(connection.execute(text(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = :schema AND "
+            "(indexname LIKE 'ix\\_contacts\\_sort\\_%' OR indexname LIKE 'ix\\_companies\\_sort\\_%')"
+        ), {"schema": scope.schema_name}).scalars())
+    with tenant_session(scope, engine) as session:
+        wanted = [(row.object_type, row.key) for row in session.execute(
+            select(PropertyDefinition.object_type, PropertyDefinition.key)) if row.object_type in _TABLES]
+    outcomes = {sort_index_name(object_type, key): sync_sort_index(scope, object_type, key, engine=engine)
+                for object_type, key in wanted}
+    orphans = present - outcomes.keys()
+    if orphans:
+        with tenant_autocommit_connection(scope, engine) as connection:
+            for name in sorted(orphans):
+                connection.exec_driver_sql(
+                    f"DROP INDEX CONCURRENTLY IF EXISTS {quoted(scope.schema_name)}.{quoted(name)}")
+                outcomes[name] = "dropped"
+    return outcomes
