@@ -65,7 +65,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     from kundo.crm import web as crm_web
 
     crm_web.init_app(app)
+    # Workflows after the CRM (their actions call it) and the nav registry web made.
+    from kundo.platform import workflows
+
+    workflows.init_app(app)
+    # Notifications, webhooks and the failed-jobs page: timer handlers, a consumer, pages, nav entries.
+    from kundo.platform import notifications, webhooks
+    from kundo.platform.jobs import admin as jobs_admin
+
+    notifications.init_app(app)
+    webhooks.init_app(app)
+    jobs_admin.init_app(app)
     app.register_blueprint(health.blueprint)
+    from kundo.platform import metrics
+
+    metrics.init_app(app)
     app.register_blueprint(auth_views.blueprint)
     app.register_blueprint(tenant_views.blueprint)
     app.register_blueprint(mail_views.blueprint)
@@ -81,6 +95,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from kundo.plugins import host as plugin_host
 
     plugin_host.init_app(app)
+
+    # 4c. Billing after the plugin host: it fills in the host's entitlement hook.
+    from kundo import billing
+
+    billing.init_app(app)
 
     # 5. CLI commands hang off the app so `flask`-style discovery works too.
     from kundo.platform.cli import register_commands

@@ -72,6 +72,8 @@ class Settings:
     worker_heartbeat_ttl: float = 60.0
     #: Seconds between the relay's sweeps over every tenant (NOTIFY is the fast path; the sweep the safety net).
     relay_sweep_seconds: float = 60.0
+    #: Bearer token a Prometheus scrape of /metrics must send; empty means loopback only.
+    metrics_token: str = ""
     #: KUNDO_WEBHOOK_ALLOW_PRIVATE=1 lets outgoing webhooks reach private, loopback and link-local
     #: addresses (an operator's choice for on-premises receivers; off, they are refused as SSRF).
     webhook_allow_private: bool = False
@@ -113,6 +115,7 @@ class Settings:
             job_min_backoff_ms=int(env.get("KUNDO_JOB_MIN_BACKOFF_MS", "1000")),
             worker_heartbeat_ttl=float(env.get("KUNDO_WORKER_HEARTBEAT_TTL", "60")),
             relay_sweep_seconds=float(env.get("KUNDO_RELAY_SWEEP_SECONDS", "60")),
+            metrics_token=env.get("KUNDO_METRICS_TOKEN", ""),
             webhook_allow_private=_flag(env.get("KUNDO_WEBHOOK_ALLOW_PRIVATE")),
             marketplace_max_bytes=int(env.get("KUNDO_MARKETPLACE_MAX_MB", "20")) * 1024 * 1024,
             stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
