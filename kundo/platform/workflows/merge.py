@@ -19,7 +19,9 @@ MAX_OUTPUT = 100_000
 
 @lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
-    return SandboxedEnvironment(autoescape=False, trim_blocks=True, keep_trailing_newline=False)
+    # An empty property (None) renders as nothing, not as "None".
+    return SandboxedEnvironment(autoescape=False, trim_blocks=True, keep_trailing_newline=False,
+                                finalize=lambda value: "" if value is None else value)
 
 
 def template_problem(text: str) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kundo.platform.workflows.definition import DefinitionError, check_definition
@@ -124,7 +125,12 @@ def list_workflows(session: Session) -> list[tuple[Workflow, WorkflowStats]]:
 
 
 def stats_of(session: Session, workflow: Workflow) -> WorkflowStats:
-    return next(stats for wf, stats in list_workflows(session) if wf.id == workflow.id)
+    row = session.execute(
+        select(func.count(), func.count().filter(WorkflowEnrollment.status.in_(LIVE)),
+               func.count().filter(WorkflowEnrollment.status == "failed"))
+        .where(WorkflowEnrollment.workflow_id == workflow.id)).one()
+    last = session.scalar(select(func.max(WorkflowRun.at)).where(WorkflowRun.workflow_id == workflow.id))
+    return WorkflowStats(enrolled=row[0], live=row[1], failed=row[2], last_run_at=last)
 
 
 def enrollments_of(session: Session, workflow: Workflow, *, status: str | None = None,
@@ -157,5 +163,10 @@ def recent_runs(session: Session, workflow: Workflow, limit: int = 50) -> list[W
 
 
 def retry(session: Session, enrollment: WorkflowEnrollment, now: datetime) -> bool:
-    """Retry a failed enrollment from the step that failed."""
-    return retry_enrollment(session, enrollment, now)
+    """Retry a failed enrollment from the step that failed; False if it is not failed or the
+    record has been enrolled again meanwhile (one live enrollment per record)."""
+    try:
+        with session.begin_nested():
+            return retry_enrollment(session, enrollment, now)
+    except IntegrityError:
+        return False
