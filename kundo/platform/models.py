@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 
 
 def load_control_models() -> MetaData:
+    from kundo.billing import models as billing_models  # noqa: F401
     from kundo.platform.audit import models as audit_models  # noqa: F401
     from kundo.platform.auth import models as auth_models  # noqa: F401
     from kundo.platform.db import ControlModel

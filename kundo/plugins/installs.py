@@ -29,6 +29,9 @@ from kundo.tenants.session import TenantScope, tenant_session
 
 log = logging.getLogger("kundo.plugins")
 
+#: app.extensions key: callables (tenant, plugin_id) run after a plugin was disabled.
+DISABLED_HOOKS_KEY = "kundo.plugin_disabled_hooks"
+
 #: Requirements every workspace meets: the CRM core is not a plugin.
 CORE_REQUIREMENTS = frozenset({"crm", "core"})
 
@@ -199,7 +202,8 @@ def enable_plugin(tenant, plugin_id: str, *, user, consented_scopes, with_requir
                           422, scopes=lacking, reason="consent")
     entitled = current_app.extensions.get(ENTITLEMENT_KEY)
     for loaded in order:
-        if loaded.manifest.is_paid and entitled is not None:
+        # Asked for every plugin: billing knows what is sold (paid manifests and the hub add-ons).
+        if entitled is not None:
             refusal = entitled(tenant, loaded.manifest)
             if refusal:
                 raise PluginError(refusal, 402, reason="not_entitled")
@@ -231,6 +235,8 @@ def disable_plugin(tenant, plugin_id: str, *, user) -> TenantPlugin:
         record_audit("plugin.disabled", tenant_id=tenant.id, actor_user_id=user.id if user else None,
                      target=plugin_id, data={"version": row.installed_version})
         db.session.commit()
+        for hook in current_app.extensions.get(DISABLED_HOOKS_KEY, ()):
+            hook(tenant, plugin_id)  # billing cancels a paid hub's subscription at the period's end
     plugin_host().forget(tenant.id)
     return row
 

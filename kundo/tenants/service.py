@@ -31,6 +31,10 @@ from kundo.tenants.provisioning import drop_tenant_storage, provision_tenant
 from kundo.tenants.slugs import InvalidSlug, validate_slug
 
 INVITATION_LIFETIME = timedelta(days=7)
+#: app.extensions keys other features fill in: callables (tenant, owner) run when a workspace was
+#: created (in its transaction), and (tenant) -> None | refusal asked before an invitation.
+WORKSPACE_CREATED_HOOKS_KEY = "kundo.workspace_created_hooks"
+INVITE_CHECKS_KEY = "kundo.invite_checks"
 
 
 class WorkspaceError(ValueError):
@@ -77,6 +81,8 @@ def create_workspace(*, slug: str, name: str, owner: User, locale: str = "en") -
         raise WorkspaceError(_("“%(slug)s” is already taken. Try another address.", slug=slug), "slug") from error
     db.session.add(Membership(tenant_id=tenant.id, user_id=owner.id, role=Role.OWNER))
     db.session.flush()
+    for hook in current_app.extensions.get(WORKSPACE_CREATED_HOOKS_KEY, ()):
+        hook(tenant, owner)  # billing: the Stripe customer
     return tenant
 
 
@@ -162,6 +168,10 @@ def invite(tenant: Tenant, actor: Membership, *, email: str, role: Role | str) -
         email = valid_email(email)
     except AuthError as error:
         raise WorkspaceError(str(error), "email") from error
+    for check in current_app.extensions.get(INVITE_CHECKS_KEY, ()):
+        refusal = check(tenant)  # billing: paid seats
+        if refusal:
+            raise WorkspaceError(refusal, "email")
     existing = find_user_by_email(email)
     if existing is not None and db.session.scalar(
         select(Membership.id).where(Membership.tenant_id == tenant.id, Membership.user_id == existing.id)
