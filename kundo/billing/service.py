@@ -28,7 +28,7 @@ from kundo.billing.models import (
     BillingAccount,
     BillingSubscription,
 )
-from kundo.billing.stripe_api import billing_enabled, stripe_client, unreachable_errors
+from kundo.billing.stripe_api import billing_enabled, plain, stripe_client, unreachable_errors
 from kundo.platform.clock import now
 from kundo.platform.db import db
 
@@ -201,6 +201,7 @@ def _stripe_status(sub) -> str:
 
 def store_subscription(sub) -> BillingSubscription | None:
     """Copy a Stripe subscription into Kundo's row (created on first sight); None if not Kundo's."""
+    sub = plain(sub)
     metadata = sub.get("metadata") or {}
     row = db.session.scalar(select(BillingSubscription).where(BillingSubscription.stripe_id == sub["id"]))
     if row is None:
@@ -313,7 +314,7 @@ def choose_plan(tenant, *, plan: str, interval: str, seats: int | None = None) -
     if current is not None:
         sub = client.v1.subscriptions.retrieve(current.stripe_id)
         sub = client.v1.subscriptions.update(current.stripe_id, params={
-            "items": [{"id": sub["items"]["data"][0]["id"], "plan": plan_id, "quantity": seats}],
+            "items": [{"id": plain(sub)["items"]["data"][0]["id"], "plan": plan_id, "quantity": seats}],
             "cancel_at_period_end": False,
         })
     else:
@@ -342,7 +343,7 @@ def change_seats(tenant, seats: int) -> BillingSubscription:
     client = stripe_client()
     sub = client.v1.subscriptions.retrieve(current.stripe_id)
     sub = client.v1.subscriptions.update(current.stripe_id, params={
-        "items": [{"id": sub["items"]["data"][0]["id"], "quantity": seats}]})
+        "items": [{"id": plain(sub)["items"]["data"][0]["id"], "quantity": seats}]})
     row = store_subscription(sub)
     _audit(tenant, "billing.seats_changed", {"from": current.quantity, "to": seats})
     return row

@@ -42,3 +42,8 @@ def unreachable_errors() -> tuple[type[Exception], ...]:
     import stripe
 
     return (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
+
+def plain(obj) -> dict:
+    """A Stripe object as a plain dict (stripe-python's objects are no longer dicts)."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from kundo.billing import catalog, service
 from kundo.billing.models import PAST_DUE, UNPAID
-from kundo.billing.stripe_api import billing_enabled, stripe_client, unreachable_errors
+from kundo.billing.stripe_api import billing_enabled, plain, stripe_client, unreachable_errors
 from kundo.platform.auth.session import role_required
 from kundo.platform.db import db
 from kundo.platform.web import NavItem
@@ -45,23 +45,23 @@ def _stripe_view(account) -> dict:
 
     client = stripe_client()
     try:
-        invoices = client.v1.invoices.list(params={"customer": account.customer_id, "limit": 12})
+        invoices = plain(client.v1.invoices.list(params={"customer": account.customer_id, "limit": 12}))
         view["invoices"] = [{
             "id": inv["id"], "number": inv.get("number") or inv["id"], "date": _when(inv.get("created")),
             "total": inv.get("total") or 0, "currency": inv.get("currency") or "eur", "status": inv.get("status"),
             "url": inv.get("hosted_invoice_url") or inv.get("invoice_pdf"),
         } for inv in invoices["data"] if inv.get("status") != "draft"]
-        customer = client.v1.customers.retrieve(account.customer_id)
+        customer = plain(client.v1.customers.retrieve(account.customer_id))
         method_id = (customer.get("invoice_settings") or {}).get("default_payment_method")
         if method_id:
-            card = client.v1.payment_methods.retrieve(method_id).get("card") or {}
+            card = plain(client.v1.payment_methods.retrieve(method_id)).get("card") or {}
             view["card"] = {"brand": card.get("brand", "card"), "last4": card.get("last4", "····"),
                             "exp": f"{card.get('exp_month', '')}/{card.get('exp_year', '')}"}
         plan = service.live_subscription(account.tenant_id, "plan")
         if plan is not None:
             try:
-                preview = client.v1.invoices.create_preview(params={"customer": account.customer_id,
-                                                                     "subscription": plan.stripe_id})
+                preview = plain(client.v1.invoices.create_preview(params={"customer": account.customer_id,
+                                                                           "subscription": plan.stripe_id}))
                 view["next_invoice"] = {"total": preview.get("total") or 0,
                                         "date": _when(preview.get("next_payment_attempt")
                                                       or preview.get("period_end")) or plan.current_period_end}
@@ -215,12 +215,13 @@ def use_payment_method(tenant, method: str) -> None:
 
     account = service.require_customer(tenant)
     client = stripe_client()
-    method_obj = client.v1.payment_methods.retrieve(method)
+    method_obj = plain(client.v1.payment_methods.retrieve(method))
     if method_obj.get("customer") != account.customer_id:
         client.v1.payment_methods.attach(method, params={"customer": account.customer_id})
     client.v1.customers.update(account.customer_id, params={"invoice_settings": {"default_payment_method": method}})
     if service.effective_state(account) in (PAST_DUE, UNPAID):
-        for invoice in client.v1.invoices.list(params={"customer": account.customer_id, "limit": 20})["data"]:
+        invoices = plain(client.v1.invoices.list(params={"customer": account.customer_id, "limit": 20}))
+        for invoice in invoices["data"]:
             if invoice.get("status") == "open":
                 try:
                     client.v1.invoices.pay(invoice["id"])

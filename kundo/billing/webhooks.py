@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from kundo.billing import revenue, service
 from kundo.billing.models import StripeEvent
-from kundo.billing.stripe_api import billing_enabled, stripe_client
+from kundo.billing.stripe_api import billing_enabled, plain, stripe_client
 from kundo.platform.clock import now
 from kundo.platform.db import db
 from kundo.platform.errors import problem_response
@@ -74,7 +74,7 @@ def process_event(event_id: str) -> None:
     if row.type in SUBSCRIPTION_EVENTS and obj.get("id"):
         service.refresh_subscription(obj["id"])
     elif row.type in INVOICE_EVENTS and obj.get("id"):
-        invoice = stripe_client().v1.invoices.retrieve(obj["id"])
+        invoice = plain(stripe_client().v1.invoices.retrieve(obj["id"]))
         subscription = invoice.get("subscription") or \
             ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
         if subscription:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -48,7 +49,8 @@ def localstripe():
     deadline = time.monotonic() + 30
     while True:
         try:
-            request = urllib.request.Request(f"{url}/v1/customers", headers={"Authorization": f"Bearer {SECRET_KEY}"})
+            request = urllib.request.Request(  # noqa: S310 - loopback
+                f"{url}/v1/customers", headers={"Authorization": f"Bearer {SECRET_KEY}"})
             with urllib.request.urlopen(request, timeout=1):  # noqa: S310 - loopback
                 break
         except OSError:
@@ -187,23 +189,36 @@ def end_trial(stripe_api, subscription_id: str, customer: str):
         return stripe_api.v1.invoices.retrieve(invoice.id)
 
 
-def next_period_invoice(stripe_api, subscription_id: str, customer: str):
-    """What Stripe does on the renewal day: the next invoice, charged to the default card."""
-    import stripe
+def declined_renewal(localstripe_url: str, stripe_api, subscription_id: str, customer: str):
+    """The renewal day with a card that fails: the next invoice stays open, Stripe reports the failure.
+
+    localstripe's plain invoice payment swallows declines (no event, no past_due); a card that
+    needs 3-D Secure and then declines (4000008260003178) goes through its full failure path:
+    invoice.payment_failed and the subscription past_due, as Stripe does.
+    """
+    import urllib.parse
 
     invoice = stripe_api.v1.invoices.create(params={"customer": customer, "subscription": subscription_id})
+    invoice = stripe_api.v1.invoices.pay(invoice.id)  # waits for the card holder's authentication
+    intent = stripe_api.v1.payment_intents.retrieve(invoice["payment_intent"])
+    body = urllib.parse.urlencode({"client_secret": intent["client_secret"], "success": "true"}).encode()
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{localstripe_url}/v1/payment_intents/{intent['id']}/_authenticate", data=body,
+        headers={"Authorization": f"Bearer {SECRET_KEY}"})
     try:
-        return stripe_api.v1.invoices.pay(invoice.id)
-    except stripe.CardError:
-        return stripe_api.v1.invoices.retrieve(invoice.id)
+        urllib.request.urlopen(request, timeout=5)  # noqa: S310 - loopback
+    except urllib.error.HTTPError as error:
+        assert error.code == 402  # the card was declined
+    return stripe_api.v1.invoices.retrieve(invoice.id)
 
 
 @pytest.fixture
-def helpers():
+def helpers(localstripe):
     """The helpers above, for test modules (importlib mode cannot import conftest)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(account=account, card=card, end_trial=end_trial, next_period_invoice=next_period_invoice, settings=billing_settings,
+    return SimpleNamespace(account=account, card=card, end_trial=end_trial, declined_renewal=declined_renewal,
+                           settings=billing_settings, localstripe=localstripe,
                            signed=signed)
 
 

@@ -1,4 +1,4 @@
-"""Sign-up creates the Stripe customer (or leaves the workspace pending when Stripe is down); the catalogue syncs twice."""
+"""Sign-up creates the Stripe customer (pending + retry job when Stripe is down); the catalogue syncs twice."""
 
 from __future__ import annotations
 
