@@ -43,6 +43,7 @@ _PUBLIC = {
     "create_task": "kundo.crm.tasks.service",
     "complete_task": "kundo.crm.tasks.service",
     "my_tasks": "kundo.crm.tasks.service",
+    "tasks_for": "kundo.crm.tasks.service",
     "TaskType": "kundo.crm.tasks.models",
     # custom properties
     "validate_custom_values": "kundo.crm.properties.service",

@@ -1,22 +1,28 @@
-"""The Sales Hub's tables: they exist only in workspaces that enabled the hub."""
+"""The Sales Hub's shared declarative base: its tables exist only in workspaces that enabled the hub.
+
+Every feature package (pipelines, deals, forecast, products, quotes, booking) declares its
+tables on this one `Base`, so the hub has a single metadata for the host's table checks
+and uninstall. `all_tables()` imports each feature's models before reading it.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import BigInteger, DateTime, Integer, String, func  # noqa: F401 - the shape differs per hub
-from sqlalchemy.orm import Mapped, mapped_column
+import importlib
 
 from kundo.plugins.sdk import plugin_model_base
 
 Base = plugin_model_base("sales")
 
+#: The modules that declare tables on `Base`; add yours here.
+MODEL_MODULES = [
+    "kundo_sales.pipelines.models",
+    "kundo_sales.deals.models",
+    "kundo_sales.forecast.models",
+]
 
-class Pipeline(Base):
-    __tablename__ = "sales_pipelines"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+def all_tables() -> list:
+    """Every table of the hub (imports the model modules first, so none is missed)."""
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    return list(Base.metadata.tables.values())

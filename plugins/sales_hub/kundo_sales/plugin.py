@@ -13,6 +13,8 @@ from kundo.plugins.sdk import DashboardWidget, NavItem, Plugin, load_manifest
 TRANSLATED = (
     _l("Pipelines, quotes and forecasts your team actually keeps up to date."),
     _l("Set up the pipelines your deals move through. Deals, quotes and forecasts build on them."),
+    _l("Deals"), _l("Forecast"), _l("Pipelines"), _l("Open deals"),
+    _l("Deal created"), _l("Deal moved to another stage"), _l("Deal won"), _l("Deal lost"),
 )
 
 
@@ -32,22 +34,36 @@ class SalesHub(Plugin):
     })
 
     def blueprints(self):
-        from kundo_sales.views import blueprint
+        from kundo_sales.views import build_blueprint
 
-        return [blueprint]
+        return [build_blueprint()]
+
+    def api_blueprints(self):
+        from kundo_sales.api import build_api_blueprints
+
+        return build_api_blueprints()
 
     def migrations_path(self) -> Path:
         return Path(__file__).parent / "migrations"
 
     def metadata_tables(self):
-        from kundo_sales.models import Base
+        from kundo_sales.models import all_tables
 
-        return list(Base.metadata.tables.values())
+        return all_tables()
 
     def nav_items(self):
-        return [NavItem("sales", "Pipelines", "sales.pipelines", icon="chart", order=40)]
+        return [
+            NavItem("sales", "Deals", "sales.board", icon="chart", order=40),
+            NavItem("sales_forecast", "Forecast", "sales.forecast", icon="chart", order=41),
+            NavItem("sales_pipelines", "Pipelines", "sales.pipelines", icon="chart", order=800, section="settings"),
+        ]
 
     def dashboard_widgets(self):
         from kundo_sales.views import render_widget
 
-        return [DashboardWidget("pipelines", "Pipelines", render_widget, order=40)]
+        return [DashboardWidget("pipelines", "Open deals", render_widget, order=40)]
+
+    def workflow_triggers(self):
+        from kundo_sales.deals.workflows import TRIGGERS
+
+        return list(TRIGGERS)

@@ -1,42 +1,63 @@
-"""The Sales Hub's page: pipelines, with an empty state that says what to do first."""
+"""The Sales Hub's page blueprint "sales": one blueprint, routes and templates from each feature package.
+
+Each feature (pipelines, deals, forecast, …) keeps its views and templates in its own
+folder and adds its routes through `register(blueprint)`; the blueprint's template
+loader looks in every feature's `templates/` folder.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from markupsafe import escape
-from sqlalchemy import func, select
+import importlib
+from pathlib import Path
 
-from kundo.platform.auth.session import login_required
-from kundo.tenants.resolution import current_tenant_db
-from kundo_sales.models import Pipeline
+from flask import Blueprint
+from jinja2 import ChoiceLoader, FileSystemLoader
 
-blueprint = Blueprint("sales", __name__, template_folder="templates")
-
-
-@blueprint.route("/pipelines", methods=["GET", "POST"])
-@login_required
-def pipelines():
-    session = current_tenant_db()
-    error = None
-    if request.method == "POST":
-        name = " ".join(request.form.get("name", "").split())[:200]
-        if not name:
-            error = _("Give it a name.")
-        elif session.scalar(select(Pipeline.id).where(func.lower(Pipeline.name) == name.lower())):
-            error = _("There is a pipeline called “%(name)s” already.", name=name)
-        else:
-            session.add(Pipeline(name=name, created_by=g.user.id))
-            session.commit()
-            flash(_("Pipeline “%(name)s” created.", name=name), "success")
-            return redirect(url_for("sales.pipelines"))
-    rows = session.scalars(select(Pipeline).order_by(Pipeline.created_at.desc(), Pipeline.id.desc()).limit(200)).all()
-    return render_template("sales/pipelines.html", rows=rows, error=error,
-                           name=request.form.get("name", "") if error else ""), 400 if error else 200
+HERE = Path(__file__).parent
+#: Feature packages with a views module exposing `register(blueprint)` and a templates/ folder.
+FEATURES = ["pipelines", "deals", "forecast"]
 
 
-def render_widget(session, tenant) -> str:  # noqa: ARG001 - the SDK's widget signature
-    """The dashboard card: how many pipelines there are, linking to the page."""
-    count = session.scalar(select(func.count()).select_from(Pipeline)) or 0
-    return (f'<span class="stat-value">{count}</span>'
-            f'<a class="small" href="{escape(url_for("sales.pipelines"))}">{escape(_("Open the list"))} →</a>')
+def build_blueprint() -> Blueprint:
+    blueprint = Blueprint("sales", __name__, template_folder="templates", static_folder="static",
+                          static_url_path="/static")
+    blueprint.add_app_template_filter(sales_money, "sales_money")
+    blueprint.add_app_template_filter(dict_with, "dict_with")
+    blueprint.add_app_template_filter(dict_without, "dict_without")
+    folders = [HERE / feature / "templates" for feature in FEATURES] + [HERE / "templates"]
+    blueprint.jinja_loader = ChoiceLoader([FileSystemLoader(str(folder)) for folder in folders if folder.is_dir()])
+    for feature in FEATURES:
+        importlib.import_module(f"kundo_sales.{feature}.views").register(blueprint)
+    return blueprint
+
+
+def dict_with(args, **changes) -> dict:
+    """Query arguments with some replaced (sort and page links keep the filters)."""
+    merged = {key: value for key, value in (args.items() if hasattr(args, "items") else args)}
+    merged.update({key: value for key, value in changes.items()})
+    return merged
+
+
+def dict_without(args, *keys) -> dict:
+    return {key: value for key, value in args.items() if key not in keys}
+
+
+def sales_money(amount, currency: str = "EUR", digits: bool = False) -> str:
+    """An amount in the page's locale: 12.500 € in German, €12,500 in English (cents only when asked)."""
+    from babel.numbers import format_currency
+    from flask_babel import get_locale
+
+    if amount is None:
+        return ""
+    fmt = None if digits else "¤#,##0"
+    if get_locale() and str(get_locale()).startswith("de") and not digits:
+        fmt = "#,##0\xa0¤"
+    return format_currency(amount, currency or "EUR", format=fmt, locale=str(get_locale() or "en"),
+                           currency_digits=digits)
+
+
+def render_widget(session, tenant) -> str:
+    """The dashboard card (kept here for the plugin's import path)."""
+    from kundo_sales.forecast.views import render_widget as render
+
+    return render(session, tenant)

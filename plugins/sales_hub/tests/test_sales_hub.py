@@ -23,11 +23,11 @@ def test_pipelines_page_only_where_enabled(app, client, enable_app, make_workspa
 
     page = HostClient(client, mine.host)
     page.submit("/login", {"email": mine.owner_email, "password": mine.password})
-    empty = page.get("/apps/sales/pipelines")
-    assert empty.status_code == 200
-    assert 'data-testid="empty-pipelines"' in empty.get_data(as_text=True)
+    seeded = page.get("/apps/sales/pipelines")
+    assert seeded.status_code == 200
+    assert 'data-pipeline="Sales pipeline"' in seeded.get_data(as_text=True), "the default pipeline on first use"
     dashboard = page.get("/").get_data(as_text=True)
-    assert 'href="/apps/sales/pipelines"' in dashboard, "sidebar entry"
+    assert 'href="/apps/sales/board"' in dashboard, "sidebar entry"
     assert 'data-app-widget="sales.pipelines"' in dashboard, "dashboard card"
 
     assert page.submit("/apps/sales/pipelines", {"name": "First"}).status_code == 302
@@ -39,7 +39,7 @@ def test_pipelines_page_only_where_enabled(app, client, enable_app, make_workspa
     stranger = HostClient(client, other.host)
     stranger.submit("/login", {"email": other.owner_email, "password": other.password})
     assert stranger.get("/apps/sales/pipelines").status_code == 404
-    assert 'href="/apps/sales/pipelines"' not in stranger.get("/").get_data(as_text=True)
+    assert 'href="/apps/sales/board"' not in stranger.get("/").get_data(as_text=True)
 
 
 def test_pipelines_page_in_german(app, client, enable_app, make_workspace):

@@ -1,0 +1,1 @@
+"""Forecast, targets, sales metrics and per-deal insights."""

@@ -1,0 +1,9 @@
+"""API: forecast (filled in below)."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+
+def build_blueprint() -> Blueprint:
+    return Blueprint("sales_forecast", __name__, description="Sales Hub: forecast")
