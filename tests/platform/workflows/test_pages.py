@@ -134,7 +134,13 @@ def test_members_see_workflows_but_cannot_build(app, ws, sign_in, add_member):
 
 
 def test_pages_in_german(app, ws, sign_in):
+    with app.app_context(), in_tenant(app, ws) as session:
+        workflow_id = service.create_workflow(session, name="Onboarding", definition=ONBOARDING).id
     host = sign_in(ws)
-    host.submit("/account/locale", {"locale": "de"}, page="/workflows") if False else None
-    page = host.get("/workflows", headers={"Accept-Language": "de"}).get_data(as_text=True)
-    assert "Workflows" in page
+    host.submit("/locale", {"locale": "de", "next": "/workflows"}, page="/workflows")
+    listing = host.get("/workflows").get_data(as_text=True)
+    assert "Neuer Workflow" in listing and "Entwurf" in listing
+    detail = host.get(f"/workflows/{workflow_id}").get_data(as_text=True)
+    assert "An einem Datensatz testen" in detail and "3 Tage warten" in detail
+    builder = host.get(f"/workflows/{workflow_id}/edit").get_data(as_text=True)
+    assert "Workflow speichern" in builder and "E-Mail senden" in builder
