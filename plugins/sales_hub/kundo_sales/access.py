@@ -90,3 +90,12 @@ def prepare(session: Session) -> None:
     if ensure_default_pipeline(session, workspace_locale()) is not None:
         session.commit()
 
+
+
+def workspace_timezone(session: Session) -> str:
+    """The workspace's time zone (close months and "today" are the team's, not the server's)."""
+    from kundo.tenants.workspace import WorkspaceProfile
+
+    profile = session.get(WorkspaceProfile, 1)
+    return profile.timezone if profile is not None and profile.timezone else "Europe/Berlin"
+

@@ -15,7 +15,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 HERE = Path(__file__).parent
 #: Feature packages with a views module exposing `register(blueprint)` and a templates/ folder.
-FEATURES = ["pipelines", "deals", "forecast"]
+FEATURES = ["pipelines", "deals", "forecast", "products", "quotes", "booking"]
 
 
 def build_blueprint() -> Blueprint:
@@ -23,6 +23,7 @@ def build_blueprint() -> Blueprint:
                           static_url_path="/static")
     blueprint.add_app_template_filter(sales_money, "sales_money")
     blueprint.add_app_template_filter(dict_with, "dict_with")
+    blueprint.add_app_template_filter(sales_month, "sales_month")
     blueprint.add_app_template_filter(dict_without, "dict_without")
     folders = [HERE / feature / "templates" for feature in FEATURES] + [HERE / "templates"]
     blueprint.jinja_loader = ChoiceLoader([FileSystemLoader(str(folder)) for folder in folders if folder.is_dir()])
@@ -40,6 +41,14 @@ def dict_with(args, **changes) -> dict:
 
 def dict_without(args, *keys) -> dict:
     return {key: value for key, value in args.items() if key not in keys}
+
+
+def sales_month(value) -> str:
+    """A month as "March 2026" / "März 2026"."""
+    from babel.dates import format_date
+    from flask_babel import get_locale
+
+    return format_date(value, "LLLL yyyy", locale=str(get_locale() or "en")) if value else ""
 
 
 def sales_money(amount, currency: str = "EUR", digits: bool = False) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from kundo.testing.web import HostClient
 from kundo_sales.deals import service
 from kundo_sales.deals.models import Deal
 from kundo_sales.pipelines.models import Pipeline
+from sqlalchemy import select
+
+from kundo.testing.web import HostClient
 
 
 def _signed_in(client, ws):

@@ -6,15 +6,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
-
-from kundo.crm import Contact, tasks_for
-from kundo.platform.events import OutboxEvent
 from kundo_sales.deals import service
 from kundo_sales.deals.models import Deal, StageChange
 from kundo_sales.errors import SalesValidationError
 from kundo_sales.pipelines import service as pipelines
 from kundo_sales.pipelines.models import Pipeline
+from sqlalchemy import select
+
+from kundo.crm import Contact, tasks_for
+from kundo.platform.events import OutboxEvent
 
 
 def _default(session, locale="en"):

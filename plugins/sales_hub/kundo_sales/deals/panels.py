@@ -28,4 +28,6 @@ class DealPanel:
 
 
 #: Add a panel here (quotes: B).
-DEAL_PANELS: tuple[DealPanel, ...] = ()
+DEAL_PANELS: tuple[DealPanel, ...] = (
+    DealPanel("sales/quotes/_deal_panel.html", "kundo_sales.quotes.views:deal_panel_context"),
+)
