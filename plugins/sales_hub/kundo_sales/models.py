@@ -18,6 +18,9 @@ MODEL_MODULES = [
     "kundo_sales.pipelines.models",
     "kundo_sales.deals.models",
     "kundo_sales.forecast.models",
+    "kundo_sales.products.models",
+    "kundo_sales.quotes.models",
+    "kundo_sales.booking.models",
 ]
 
 

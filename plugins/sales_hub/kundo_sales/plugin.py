@@ -15,6 +15,7 @@ TRANSLATED = (
     _l("Set up the pipelines your deals move through. Deals, quotes and forecasts build on them."),
     _l("Deals"), _l("Forecast"), _l("Pipelines"), _l("Open deals"),
     _l("Deal created"), _l("Deal moved to another stage"), _l("Deal won"), _l("Deal lost"),
+    _l("Quotes"), _l("Products"), _l("Booking page"),
 )
 
 
@@ -29,7 +30,7 @@ class SalesHub(Plugin):
         "categories": ["sales"],
         "icon": "chart",
         "requires": [],
-        "permissions": ["contacts:read", "companies:read", "timeline:write"],
+        "permissions": ["contacts:read", "contacts:write", "companies:read", "timeline:write", "mail:send"],
         "first_party": True,
     })
 
@@ -43,6 +44,11 @@ class SalesHub(Plugin):
 
         return build_api_blueprints()
 
+    def init_app(self, app) -> None:
+        from kundo_sales.booking import mails
+
+        mails.init_app(app)  # meeting confirmations and reminders (durable timers)
+
     def migrations_path(self) -> Path:
         return Path(__file__).parent / "migrations"
 
@@ -55,6 +61,9 @@ class SalesHub(Plugin):
         return [
             NavItem("sales", "Deals", "sales.board", icon="chart", order=40),
             NavItem("sales_forecast", "Forecast", "sales.forecast", icon="chart", order=41),
+            NavItem("sales_quotes", "Quotes", "sales.quotes", icon="note", order=42),
+            NavItem("sales_products", "Products", "sales.products", icon="tag", order=43),
+            NavItem("sales_booking", "Booking page", "sales.booking", icon="calendar", order=44),
             NavItem("sales_pipelines", "Pipelines", "sales.pipelines", icon="chart", order=800, section="settings"),
         ]
 

@@ -1,0 +1,1 @@
+"""The product catalogue: what a quote's lines are picked from (name, SKU, net unit price, VAT rate)."""
