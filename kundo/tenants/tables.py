@@ -16,6 +16,8 @@ from kundo.crm.timeline import models as _timeline  # noqa: F401
 from kundo.platform import events as _events  # noqa: F401
 from kundo.platform.db import TenantModel
 from kundo.platform.jobs.models import TENANT_DDL as _delivery_ddl
+from kundo.platform.notifications import models as _notifications  # noqa: F401
+from kundo.platform.webhooks import models as _webhooks  # noqa: F401
 from kundo.platform.workflows import models as _workflows  # noqa: F401
 from kundo.tenants import workspace  # noqa: F401 - registers the table
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from kundo.crm.tasks.models import Task, TaskLink, TaskType
+from kundo.crm.tasks.reminders import cancel_task_timers, sync_task_timers, timer_keys
 from kundo.crm.timeline.links import LinkError, LinkTargetNotFound, check_links
 from kundo.platform.db import utcnow
 from kundo.platform.events import emit_event
@@ -101,6 +102,7 @@ def create_task(
     session.flush()
     emit_event(session, "task.created", object_type="task", object_id=task.id, actor_id=created_by,
                payload=_event_payload(task))
+    sync_task_timers(session, task)
     return task
 
 
@@ -124,9 +126,11 @@ def update_task(session: Session, task: Task, changes: dict) -> Task:
         task.links = [kept.get(key) or TaskLink(object_type=key[0], object_id=key[1]) for key in links]
     if values["due_at"] != task.due_at:
         task.due_notified_at = None
+    previous_keys = timer_keys(task)
     for key, value in values.items():
         setattr(task, key, value)
     session.flush()
+    sync_task_timers(session, task, previous_keys=previous_keys)
     return task
 
 
@@ -137,16 +141,19 @@ def complete_task(session: Session, task: Task, *, actor_id: int | None = None, 
         emit_event(session, "task.completed", object_type="task", object_id=task.id, actor_id=actor_id,
                    payload=_event_payload(task))
         session.flush()
+        sync_task_timers(session, task)  # done tasks neither remind nor fall due
     return task
 
 
 def reopen_task(session: Session, task: Task) -> Task:
     task.done_at = None
     session.flush()
+    sync_task_timers(session, task)
     return task
 
 
 def delete_task(session: Session, task: Task) -> None:
+    cancel_task_timers(session, task)
     session.delete(task)
     session.flush()
 
