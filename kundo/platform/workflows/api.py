@@ -129,15 +129,13 @@ class WorkflowResource(MethodView):
 
 
 def _status_route(status: str, doc: str):
-    @token_required("write", Role.ADMIN)
-    @blueprint.response(200, WorkflowSchema)
     def post(self, workflow_id):
         workflow = _workflow(workflow_id)
         _saved(lambda tenant_db: service.set_status(tenant_db, workflow, status, clock_now()))
         return _with_stats(workflow)
 
-    post.__doc__ = doc
-    return post
+    post.__doc__ = doc  # before the decorators, which build the OpenAPI text from it
+    return blueprint.response(200, WorkflowSchema)(token_required("write", Role.ADMIN)(post))
 
 
 @blueprint.route(f"/workflows/<{ID}:workflow_id>/pause")

@@ -37,7 +37,11 @@ def _walk(session, definition, object_type, object_id, now, workflow_id) -> dict
                     "trigger_matches": False, "goal_reached": False, "steps": []}
     if current is None:
         return report
-    properties = {**current, "event": {}}
+    # No event happened: assume the one the trigger waits for, as far as the record tells
+    # (a lifecycle change to the stage the record is in now).
+    event = {"to": current.get("lifecycle_stage")} if (definition.get("trigger") or {}).get("event") == \
+        "lifecycle_stage.changed" else {}
+    properties = {**current, "event": event}
     report["trigger_matches"] = matches((definition.get("trigger") or {}).get("conditions"), properties, now)
     goal = definition.get("goal")
     if goal and goal.get("rules") and matches(goal, properties, now):
