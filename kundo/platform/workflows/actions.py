@@ -310,8 +310,8 @@ def call_webhook(session: Session, ctx: ActionContext, params: dict) -> Result:
         raise RuntimeError("Outgoing webhooks are not available in this installation.")
     payload = {"workflow_id": ctx.workflow_id, "enrollment_id": ctx.enrollment_id, "object_type": ctx.object_type,
                "object_id": ctx.object_id, "object": ctx.merge.get("object"), "contact": ctx.merge.get("contact")}
-    outcome = send(session, url=params["url"], payload=payload)
-    return "done", {"url": params["url"], **({"delivery": outcome} if isinstance(outcome, dict | int | str) else {})}
+    delivery = send(session, url=params["url"], payload=payload)
+    return "done", {"url": params["url"], "delivery_id": getattr(delivery, "id", None)}
 
 
 def preview_webhook(session: Session, ctx: ActionContext, params: dict) -> dict:

@@ -147,3 +147,14 @@ def test_notify_the_records_owner(make_workspace, tenant_of, deliver):
         notes = session.scalars(select(Notification).where(Notification.user_id == workspace.owner_id)).all()
         assert [note.title for note in notes] == ["New lead: Olga"]
         assert notes[0].link and notes[0].link.startswith("/contacts/")
+
+
+def test_call_a_webhook_goes_through_the_webhook_guard(make_workspace, tenant_of, deliver):
+    tenant = tenant_of(make_workspace())
+    steps = [{"kind": "action", "action": "call_webhook", "params": {"url": "http://127.0.0.1:9/hook"}}]
+    with tenant.session() as session:
+        service.create_workflow(session, name="Hook", definition=tag_on_create("x", steps=steps), status="active")
+        create_contact(session, first_name="Hugo", emails=["hugo@example.org"])
+    deliver()
+    ((_workflow, _object, status, error),) = enrollments(tenant)
+    assert status == "failed" and error  # loopback is refused by the webhooks module, recorded in the history
