@@ -83,8 +83,9 @@ def create_subscription(session: Session, *, url: str, event_types: Iterable[str
     description = (description or "").strip() or None
     if description and len(description) > MAX_DESCRIPTION:
         raise WebhookError(_("Keep the description to 200 characters."), "description")
-    subscription = WebhookSubscription(url=checked_url(url), event_types=checked_event_types(event_types),
-                                       description=description, created_by=created_by)
+    event_types = checked_event_types(event_types)  # before the URL: no DNS lookup for a form that is wrong anyway
+    subscription = WebhookSubscription(url=checked_url(url), event_types=event_types, description=description,
+                                       created_by=created_by)
     secret = new_signing_secret()
     subscription.secret_encrypted = encrypt_secret(secret, purpose=SECRET_PURPOSE)
     session.add(subscription)
