@@ -8,12 +8,6 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
-from pypdf import PdfReader
-from sqlalchemy import select
-
-from kundo.crm import create_contact, timeline_for
-from kundo.platform.events import OutboxEvent
-from kundo.testing.web import HostClient
 from kundo_sales.deals import service as deals
 from kundo_sales.errors import SalesValidationError
 from kundo_sales.pipelines import service as pipelines
@@ -21,6 +15,12 @@ from kundo_sales.pipelines.models import Pipeline
 from kundo_sales.products import service as products
 from kundo_sales.quotes import service as quotes
 from kundo_sales.quotes.models import Quote
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from kundo.crm import create_contact, timeline_for
+from kundo.platform.events import OutboxEvent
+from kundo.testing.web import HostClient
 
 
 def deal_with_contact(session, email="berta@acme-gmbh.de"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -58,8 +58,9 @@ def _ics(session: Session, meeting: Meeting, page: BookingPage, host: User | Non
 
 def _when(session: Session, meeting: Meeting, locale: str) -> str:
     zone = workspace_zone(session)
-    return format_datetime(meeting.starts_at, "full", tzinfo=zone, locale=locale).replace(" um ", ", ") \
-        + f" ({zone.key})"
+    local = meeting.starts_at.astimezone(zone)
+    return f"{format_date(local.date(), 'full', locale=locale)}, {format_time(local, 'short', locale=locale)} " \
+        f"({zone.key})"
 
 
 def send_meeting_mail(session: Session, payload: dict, timer) -> None:  # noqa: ARG001 - timer handler signature

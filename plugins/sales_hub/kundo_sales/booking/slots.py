@@ -70,7 +70,7 @@ def free_slots(rules: Rules, now: datetime, busy: Iterable[tuple[datetime, datet
     today = now.astimezone(rules.zone).date()
     horizon_end = today + timedelta(days=rules.horizon_days)
     day = max(first_day or today, today)
-    stop = min(horizon_end, day + timedelta(days=days)) if days else horizon_end
+    stop = min(horizon_end, day + timedelta(days=days)) if days is not None else horizon_end
     earliest = now + rules.notice
     slots = []
     while day <= stop:
