@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from kundo.testing.fixtures import TEST_PASSWORD, build_app, unique_slug
 from kundo.testing.web import HostClient
 
@@ -32,7 +34,9 @@ def test_stripe_down_at_signup_leaves_workspace_pending_then_a_job_creates_the_c
     from kundo.billing.service import create_customer_job
     from kundo.platform.db import db
 
-    down = build_app(database_url, **helpers.settings(free_port_closed))
+    # Its own queue: the retry job it enqueues must not be run by a worker that reaches Stripe
+    # before the test has looked at the pending workspace.
+    down = build_app(database_url, **helpers.settings(free_port_closed, queue_prefix="kundo-billing-down"))
     try:
         slug = unique_slug("down")
         email = f"{slug}@example.com"
@@ -46,7 +50,20 @@ def test_stripe_down_at_signup_leaves_workspace_pending_then_a_job_creates_the_c
         with down.app_context():
             db.engine.dispose()
 
-    billing_jobs()  # the retry job sign-up enqueued, run by a worker that reaches Stripe
+    # Sign-up enqueued the retry job; Stripe is back, so hand it to the worker that reaches Stripe.
+    with billing_app.app_context():
+        moved = db.session.execute(text(
+            "UPDATE kundo_jobs.queue SET queue_name = 'kundo-billing-default', "
+            "message = jsonb_set(message, '{queue_name}', '\"kundo-billing-default\"') "
+            "WHERE queue_name = 'kundo-billing-down-default' AND state = 'queued' "
+            "AND message->>'actor_name' = 'billing.create_customer' AND message->'args' = CAST(:args AS jsonb)"),
+            {"args": f"[{tenant_id}]"}).rowcount
+        db.session.commit()
+    assert moved == 1
+    # The sweep (`kundo billing process-pending`) sends it once more: still one customer.
+    result = billing_app.test_cli_runner().invoke(args=["billing", "process-pending"])
+    assert result.exit_code == 0 and "pending customer" in result.output, result.output
+    billing_jobs()
     account = helpers.account(billing_app, tenant_id)
     assert account.state == "free" and account.customer_id.startswith("cus_")
     with billing_app.app_context():
