@@ -66,6 +66,6 @@ class MetricsSchema(Schema):
 class TargetSchema(Schema):
     owner_id = fields.Integer(required=True)
     month = fields.String(required=True, metadata={"description": "YYYY-MM"})
-    amount = fields.Decimal(required=True, places=2, as_string=True, validate=validate.Range(min=0),
+    amount = fields.Decimal(required=True, places=2, as_string=True,
                             metadata={"description": "0 removes the target"})
     currency = fields.String(load_default="EUR", validate=validate.Length(equal=3))
