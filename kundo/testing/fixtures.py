@@ -32,9 +32,11 @@ def make_settings(database_url: str, **overrides):
 
     # "fast" argon2: a suite hashes thousands of passwords; at the standard cost that is minutes.
     # Jobs retry quickly and a killed worker's claims lapse in seconds, so failure paths test fast.
+    # Each app gets queues of its own: a test app's idle worker threads must never take the jobs
+    # another app sent (its consumers, timer handlers and clock differ).
     values = {"domain": TEST_DOMAIN, "testing": True, "ratelimit_enabled": False, "log_json": False,
               "argon2_profile": "fast", "job_max_retries": 2, "job_min_backoff_ms": 50, "job_max_backoff_ms": 200,
-              "worker_heartbeat_ttl": 3.0}
+              "worker_heartbeat_ttl": 3.0, "queue_prefix": f"kundo-test-{uuid.uuid4().hex[:8]}"}
     values.update(overrides)
     return Settings.from_env({}, database_url=database_url, **values)
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,11 +25,13 @@ WORKER = Path(__file__).with_name("worker_process.py")
 @pytest.fixture
 def start_worker(database_url, tmp_path):
     processes: list[subprocess.Popen] = []
+    queue_prefix = f"kundo-crash-{uuid.uuid4().hex[:8]}"
 
     def _start(workspace, slow: bool = False) -> subprocess.Popen:
         env = {**os.environ, "KUNDO_TEST_SLOW": "1" if slow else "0", "KUNDO_LOG_JSON": "0"}
         process = subprocess.Popen([sys.executable, str(WORKER), database_url, str(workspace.tenant_id),
-                                    str(tmp_path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                    str(tmp_path), queue_prefix], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         processes.append(process)
         wait_for(lambda: (tmp_path / f"ready-{process.pid}").exists() or process.poll() is not None, 60)
         assert process.poll() is None, "the worker process died at start"

@@ -1,6 +1,6 @@
 """A real worker process for the crash tests: Kundo's app and worker, plus the test's consumer.
 
-    python worker_process.py DATABASE_URL TENANT_ID MARKER_DIR
+    python worker_process.py DATABASE_URL TENANT_ID MARKER_DIR QUEUE_PREFIX
 
 The consumer creates a task for every `contact.created` of that tenant. With KUNDO_TEST_SLOW=1
 it then writes `MARKER_DIR/acting-<event id>` and sleeps before its transaction can commit, so
@@ -22,8 +22,8 @@ from kundo.platform.jobs.worker import BackgroundWorker
 from kundo.testing.fixtures import build_app
 
 
-def main(database_url: str, tenant_id: int, markers: Path) -> None:
-    app = build_app(database_url)
+def main(database_url: str, tenant_id: int, markers: Path, queue_prefix: str) -> None:
+    app = build_app(database_url, queue_prefix=queue_prefix)  # the successor must take over the killed one's queue
     slow = os.environ.get("KUNDO_TEST_SLOW") == "1"
 
     def act(session, event):
@@ -49,4 +49,4 @@ if __name__ == "__main__":
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    main(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]))
+    main(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), sys.argv[4])
