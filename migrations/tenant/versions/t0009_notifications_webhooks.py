@@ -69,6 +69,22 @@ def upgrade() -> None:
     )
     op.create_index('ix_webhook_deliveries_subscription', 'webhook_deliveries', ['subscription_id', 'id'],
                     unique=False)
+    # Tasks written before reminders ran on timers get theirs now (kundo.crm.tasks.reminders:
+    # same handlers, keys and payloads, times in Python's isoformat).
+    for handler, prefix, column, field, condition in (
+        ("crm.task_reminder", "task-reminder", "reminder_at", "reminder_at",
+         "reminder_at > now()"),  # a reminder long past is no use now
+        ("crm.task_due", "task-due", "due_at", "due_at", "due_at IS NOT NULL AND due_notified_at IS NULL"),
+    ):
+        iso = (f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+               f"CASE WHEN to_char({column}, 'US') <> '000000' THEN '.' || to_char({column}, 'US') ELSE '' END "
+               f"|| '+00:00'")
+        op.execute(
+            f"INSERT INTO timers (handler, payload, due_at, key, attempts) "
+            f"SELECT '{handler}', jsonb_build_object('task_id', id, '{field}', {iso}), {column}, "
+            f"'{prefix}:' || id || ':' || {iso}, 0 FROM tasks WHERE done_at IS NULL AND {condition} "
+            f"ON CONFLICT (key) DO NOTHING"
+        )
 
 
 def downgrade() -> None:
