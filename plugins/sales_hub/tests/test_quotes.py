@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import threading
 from datetime import timedelta
-from decimal import Decimal as D
+from decimal import Decimal
 
 import pytest
 from kundo_sales.deals import service as deals
@@ -59,9 +59,10 @@ def test_catalogue_presets_skus_and_archive(sales_workspace):
     ws = sales_workspace()
     with ws.session() as session:
         workshop = products.create_product(session, {"name": "Workshop", "sku": "WS-1", "unit_price": "1.499,00"})
-        assert (workshop.unit_price, workshop.tax_rate) == (D("1499.00"), D("19.00")), "German input, 19 % default"
+        assert (workshop.unit_price, workshop.tax_rate) == (Decimal("1499.00"), Decimal("19.00")), \
+            "German input, 19 % default"
         book = products.create_product(session, {"name": "Handbook", "unit_price": "19.99", "tax_rate": "7"})
-        assert book.tax_rate == D("7.00")
+        assert book.tax_rate == Decimal("7.00")
         with pytest.raises(SalesValidationError) as refused:
             products.create_product(session, {"name": "Copy", "sku": "ws-1", "unit_price": "1"})
         assert "sku" in refused.value.errors, "SKUs are unique regardless of case"
@@ -86,10 +87,12 @@ def test_quote_lines_from_products_and_free_text_with_stored_totals(sales_worksp
         ])
         assert quote.contact_id == contact.id, "the deal's first contact receives it"
         assert [(line.name, line.unit, line.tax_rate) for line in quote.lines] == [
-            ("Workshop", "days", D("19.00")), ("Handbook", None, D("7.00")), ("Licence (pro rata)", None, D("19.00"))]
-        assert (quote.net_total, quote.tax_total, quote.gross_total) == (D("3095.26"), D("581.27"), D("3676.53"))
+            ("Workshop", "days", Decimal("19.00")), ("Handbook", None, Decimal("7.00")),
+            ("Licence (pro rata)", None, Decimal("19.00"))]
+        assert (quote.net_total, quote.tax_total, quote.gross_total) == (
+            Decimal("3095.26"), Decimal("581.27"), Decimal("3676.53"))
         quotes.remove_line(session, quote, quote.lines[1].id)
-        assert quote.gross_total == D("3615.57")  # 19 %: 3038.29 net + 577.28 VAT (the 7 % line is gone)
+        assert quote.gross_total == Decimal("3615.57")  # 19 %: 3038.29 net + 577.28 VAT (the 7 % line is gone)
         with pytest.raises(SalesValidationError) as refused:
             quotes.add_line(session, quote, {"name": "Broken", "quantity": "0", "unit_price": "x"})
         assert {"quantity", "unit_price"} <= set(refused.value.errors)
@@ -130,8 +133,9 @@ def test_numbers_have_no_gaps_and_no_duplicates_under_concurrency(sales_workspac
 
 
 def _sent_quote(ws, api_token, client, *, language="en"):
+    email = f"berta.{ws.workspace.slug}@acme-gmbh.de"
     with ws.session() as session:
-        deal, contact = deal_with_contact(session)
+        deal, contact = deal_with_contact(session, email)
         deal_id, contact_id = deal.id, contact.id
     api = HostClient(client, ws.workspace.host)
     token = api_token(ws.workspace)
@@ -145,7 +149,7 @@ def _sent_quote(ws, api_token, client, *, language="en"):
     assert quote["gross_total"] == "3676.53"
     assert quote["taxes"] == [{"rate": "19.00", "net": "3038.29", "tax": "577.28"},
                               {"rate": "7.00", "net": "56.97", "tax": "3.99"}]
-    sent = api.api("POST", f"/api/v1/apps/sales/quotes/{quote['id']}/send", token, json={"to": "berta@acme-gmbh.de"})
+    sent = api.api("POST", f"/api/v1/apps/sales/quotes/{quote['id']}/send", token, json={"to": email})
     assert sent.status_code == 200, sent.get_json()
     return api, token, sent.get_json(), deal_id, contact_id
 
@@ -167,7 +171,7 @@ def test_sending_mails_the_pdf_and_the_buyer_accepts_by_link(sales_workspace, ap
     ws = sales_workspace()
     _api, _token, quote, deal_id, contact_id = _sent_quote(ws, api_token, client)
     assert quote["status"] == "sent" and quote["public_url"].startswith(f"http://{ws.workspace.host}/apps/sales/q/")
-    [mail] = outbox_to(app, "berta@acme-gmbh.de")
+    [mail] = outbox_to(app, f"berta.{ws.workspace.slug}@acme-gmbh.de")
     assert quote["number"] in mail.subject
     assert quote["public_url"] in mail.body_text
     assert f"Quote-{quote['number']}.pdf (application/pdf" in mail.body_text, "the PDF is attached"
