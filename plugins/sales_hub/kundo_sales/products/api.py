@@ -40,7 +40,7 @@ class ProductPatchSchema(Schema):
 class ProductCreateSchema(ProductPatchSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     unit_price = fields.Decimal(required=True, as_string=True, allow_nan=False)
-    tax_rate = fields.Decimal(load_default="19", as_string=True, allow_nan=False)
+    tax_rate = fields.Decimal(as_string=True, allow_nan=False, metadata={"description": "Percent; defaults to 19."})
 
 
 class ProductQuerySchema(Schema):

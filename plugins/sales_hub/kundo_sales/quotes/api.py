@@ -24,10 +24,10 @@ class LineSchema(Schema):
     name = fields.String(validate=validate.Length(max=200),
                          metadata={"description": "Defaults to the product's name."})
     description = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    quantity = fields.Decimal(load_default="1", **_DEC)
+    quantity = fields.Decimal(metadata={"description": "Defaults to 1."}, **_DEC)
     unit = fields.String(allow_none=True, validate=validate.Length(max=30))
     unit_price = fields.Decimal(metadata={"description": "Net; defaults to the product's price."}, **_DEC)
-    discount_percent = fields.Decimal(load_default="0", **_DEC)
+    discount_percent = fields.Decimal(metadata={"description": "Percent; defaults to 0."}, **_DEC)
     tax_rate = fields.Decimal(metadata={"description": "Percent; defaults to the product's rate, else 19."}, **_DEC)
 
 
