@@ -21,7 +21,7 @@ FEATURES = ["pipelines", "deals", "forecast", "products", "quotes", "booking"]
 def build_blueprint() -> Blueprint:
     blueprint = Blueprint("sales", __name__, template_folder="templates", static_folder="static",
                           static_url_path="/static")
-    blueprint.add_app_template_filter(sales_money, "sales_money")
+    blueprint.add_app_template_filter(sales_money, "sales_amount")
     blueprint.add_app_template_filter(dict_with, "dict_with")
     blueprint.add_app_template_filter(sales_month, "sales_month")
     blueprint.add_app_template_filter(dict_without, "dict_without")
