@@ -253,3 +253,37 @@ def test_quote_api_errors_are_problem_json(sales_workspace, api_token, client):
     bad = api.api("POST", "/api/v1/apps/sales/products", token, json={"name": "X", "unit_price": "-5"})
     assert bad.status_code == 422 and "unit_price" in bad.get_json()["errors"]
     assert api.api("GET", "/api/v1/apps/sales/quotes/123456", token).status_code == 404
+
+
+def test_editor_pages_create_edit_and_send(sales_workspace, sign_in):
+    ws = sales_workspace()
+    with ws.session() as session:
+        deal, _contact = deal_with_contact(session, f"editor.{ws.workspace.slug}@acme-gmbh.de")
+        product = products.create_product(session, {"name": "Workshop", "unit_price": "1499", "tax_rate": "19"})
+        deal_id, product_id = deal.id, product.id
+    owner = sign_in(ws.workspace)
+    deal_page = owner.get(f"/apps/sales/deals/{deal_id}").get_data(as_text=True)
+    assert 'data-testid="deal-quotes"' in deal_page, "the quotes panel on the deal page"
+    created = owner.submit(f"/apps/sales/deals/{deal_id}/quotes", {}, page=f"/apps/sales/deals/{deal_id}")
+    assert created.status_code == 302
+    editor = created.headers["Location"]
+    assert owner.get(editor).status_code == 200
+    added = owner.submit(editor, {"action": "add_product", "add_product_id": str(product_id), "title": "Offer",
+                                  "valid_until": "2099-12-31", "language": "de", "discount_percent": ""})
+    assert added.status_code == 302
+    html = owner.get(editor).get_data(as_text=True)
+    assert 'data-line="Workshop"' in html and "1,783.81" in html  # 1499 + 19 % VAT
+    bad = owner.submit(editor, {"title": "Offer", "valid_until": "2099-12-31", "language": "de",
+                                "line_name": ["Workshop"], "line_quantity": ["0"], "line_unit_price": ["1499"],
+                                "line_tax_rate": ["19"], "line_product_id": [""], "line_unit": [""],
+                                "line_description": [""], "line_discount_percent": [""]})
+    assert bad.status_code == 400 and "field-error" in bad.get_data(as_text=True)
+    quote_id = int(editor.rstrip("/").split("/")[-1])
+    sent = owner.submit(f"/apps/sales/quotes/{quote_id}/send", {"to": f"editor.{ws.workspace.slug}@acme-gmbh.de"},
+                        page=editor)
+    assert sent.status_code == 302
+    assert 'data-testid="public-link"' in owner.get(editor).get_data(as_text=True)
+    assert owner.get(f"/apps/sales/quotes/{quote_id}/pdf").data.startswith(b"%PDF-")
+    assert 'data-quote="' in owner.get("/apps/sales/quotes").get_data(as_text=True)
+    products_page = owner.get("/apps/sales/products", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Produkt hinzufügen" in products_page and 'data-product="Workshop"' in products_page

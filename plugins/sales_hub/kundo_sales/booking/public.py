@@ -27,7 +27,7 @@ from kundo_sales.signing import LinkExpired, LinkInvalid, read_token
 from kundo_sales.workspace import workspace_zone
 
 LINK_MAX_AGE_DAYS = 400
-DAYS_SHOWN = 14
+DAYS_SHOWN = 6
 
 
 def register(blueprint) -> None:

@@ -130,7 +130,9 @@ def render_pdf(doc: QuoteDocument) -> bytes:
     story += [table, Spacer(1, 4 * mm)]
 
     # Totals, right-aligned; the gross total stands out.
-    total_rows = [[_para(label, strong if emphasised else right), _para(amount, strong if emphasised else right)]
+    strong_right = ParagraphStyle("strong_right", parent=strong, alignment=TA_RIGHT, textColor=ACCENT, fontSize=11)
+    total_rows = [[_para(label, strong_right if emphasised else right),
+                   _para(amount, strong_right if emphasised else right)]
                   for label, amount, emphasised in doc.totals]
     totals = Table(total_rows, colWidths=[70 * mm, 35 * mm], hAlign="RIGHT")
     totals.setStyle(TableStyle([
