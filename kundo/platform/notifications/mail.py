@@ -47,9 +47,10 @@ def send_notification_email(session: Session, payload: dict, timer: Timer) -> No
         link = absolute_link(scope.slug, notification.link)
         if link:
             lines.append(_("Open it in Kundo: %(link)s", link=link))
+        settings_link = base + "/notifications"
         lines.append("—\n" + _("You get this e-mail because you are a member of %(workspace)s. "
                                "Turn these e-mails off on %(link)s", workspace=tenant.name if tenant else scope.slug,
-                               link=f"{base}/notifications"))
+                               link=settings_link))
         send_mail(user.email, notification.title, "\n\n".join(lines))
     db.session.commit()
     notification.emailed_at = clock_now()
