@@ -33,10 +33,13 @@ class JobRunner:
         self.worker.start()
 
     def busy(self) -> int:
+        """Jobs of this app (its queue prefix, delayed retries included) still queued or running."""
+        prefix = self.app.config["KUNDO"].queue_prefix
         with db.engine.connect() as connection:
             return connection.scalar(text(
                 f"SELECT count(*) FROM {JOBS_SCHEMA}.queue WHERE state IN ('queued', 'consumed')"  # noqa: S608
-            ))
+                " AND starts_with(queue_name, :prefix)"
+            ), {"prefix": f"{prefix}-"})
 
     def run(self, timeout: float) -> int:
         deadline = time.monotonic() + timeout
