@@ -142,7 +142,8 @@ def test_booking_makes_contact_meeting_mails_and_a_reminder(sales_workspace, clo
     [to_host] = _mails(clock_app, ws.workspace.owner_email)
     for mail in (to_visitor, to_host):
         assert mail.subject.startswith("Confirmed:") and "invite.ics (text/calendar" in mail.body_text
-    assert manage_path in to_visitor.body_text, "the visitor gets the cancel/reschedule link"
+    # The mail signs its own link (itsdangerous stamps the second it was made): compare the signed payload.
+    assert manage_path.rsplit(".", 2)[0] in to_visitor.body_text, "the visitor gets the cancel/reschedule link"
 
     move_clock(clock_app, start - timedelta(minutes=59) - datetime.now(UTC))
     run_jobs(clock_app)

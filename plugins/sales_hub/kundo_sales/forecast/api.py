@@ -40,8 +40,7 @@ def build_blueprint() -> Blueprint:
         @blueprint.arguments(ForecastArgsSchema, location="query")
         @blueprint.response(200, ForecastSchema)
         def get(self, args):
-            """Weighted and unweighted pipeline, won amounts, categories and targets by close month, owner or
-            pipeline"""
+            """Forecast by close month, owner or pipeline: weighted, unweighted, won, categories, targets"""
             session = tenant_db()
             try:
                 start = parse_month(args["start"], _today(session).replace(day=1))
@@ -60,8 +59,7 @@ def build_blueprint() -> Blueprint:
         @blueprint.arguments(MetricsArgsSchema, location="query")
         @blueprint.response(200, MetricsSchema)
         def get(self, args):
-            """Win rate, average deal size, sales cycle, stage conversion, time in stage and velocity of a
-            pipeline for a period (workspace days, both ends included)"""
+            """Sales metrics of a pipeline for a period: win rate, deal size, cycle, conversion, velocity"""
             session = tenant_db()
             pipelines = list_pipelines(session)
             pipeline = next((p for p in pipelines if p.id == args["pipeline_id"]), None)
