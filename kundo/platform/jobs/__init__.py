@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kundo.platform.jobs.periodic import register_periodic
 from kundo.platform.jobs.system import JobSpec, JobSystem
 from kundo.platform.jobs.timers import cancel_timers, register_timer_handler, schedule_timer
 
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
     from flask import Flask
 
 __all__ = [
-    "JobSpec", "JobSystem", "cancel_timers", "init_app", "jobs_of", "register_job", "register_timer_handler",
-    "schedule_timer",
+    "JobSpec", "JobSystem", "cancel_timers", "init_app", "jobs_of", "register_job", "register_periodic",
+    "register_timer_handler", "schedule_timer",
 ]
 
 EXTENSION_KEY = "kundo.jobs"
