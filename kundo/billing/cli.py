@@ -41,3 +41,27 @@ def process_pending_command():
     events = process_pending()
     customers = retry_pending_customers()
     click.echo(f"Sent again: {events} webhook event(s), {customers} pending customer(s).")
+
+
+@billing_cli.command("payout-account")
+@click.argument("publisher")
+@click.argument("account_id")
+def payout_account_command(publisher: str, account_id: str):
+    """Set a marketplace publisher's Stripe Connect account (acct_...), where its revenue share is paid."""
+    from sqlalchemy import func, select
+
+    from kundo.platform.audit.service import record_audit
+    from kundo.platform.db import db
+    from kundo.plugins.marketplace.models import Publisher
+
+    account_id = account_id.strip()
+    if not account_id.startswith("acct_") or len(account_id) > 100:
+        raise click.ClickException("A payout account id starts with acct_ (Stripe Connect).")
+    row = db.session.scalar(select(Publisher).where(func.lower(Publisher.name) == publisher.strip().lower()))
+    if row is None:
+        raise click.ClickException(f"There is no publisher named {publisher!r}.")
+    previous, row.payout_account_id = row.payout_account_id, account_id
+    record_audit("billing.payout_account_set", target=f"publisher:{row.id}",
+                 data={"from": previous, "to": account_id})
+    db.session.commit()
+    click.echo(f"Payouts of {row.name} go to {account_id}.")

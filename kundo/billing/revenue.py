@@ -8,7 +8,10 @@ transfers or connected accounts, so it only runs against real Stripe.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from kundo.billing import catalog
@@ -62,7 +65,83 @@ def ledger_for_publisher(publisher_id: int, limit: int = 100) -> list[RevenueSha
 
 
 def ledger(limit: int = 200) -> list[RevenueShare]:
-    return list(db.session.scalars(select(RevenueShare).order_by(RevenueShare.created_at.desc()).limit(limit)))
+    return list(db.session.scalars(select(RevenueShare).order_by(RevenueShare.created_at.desc(),
+                                                                 RevenueShare.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class Sums:
+    """Amounts of several ledger rows in one currency (cents)."""
+
+    currency: str
+    invoices: int
+    gross: int
+    fee: int
+    share: int
+    #: The part of `share` not transferred to the publisher yet.
+    owed: int = 0
+
+
+@dataclass(frozen=True)
+class MonthOfApp:
+    """One app's revenue in one calendar month (UTC)."""
+
+    plugin_id: str
+    month: date
+    sums: Sums
+
+
+def _sums(row) -> Sums:
+    return Sums(row.currency, int(row.invoices), int(row.gross or 0), int(row.fee or 0), int(row.share or 0),
+                int(getattr(row, "owed", 0) or 0))
+
+
+_MONTH = func.date_trunc("month", func.timezone("UTC", RevenueShare.created_at))
+_SUMS = (RevenueShare.currency, func.count().label("invoices"), func.sum(RevenueShare.amount_cents).label("gross"),
+         func.sum(RevenueShare.platform_fee_cents).label("fee"),
+         func.sum(RevenueShare.publisher_share_cents).label("share"))
+
+
+def monthly_for_publisher(publisher_id: int) -> list[MonthOfApp]:
+    """What the publisher's dashboard shows: per app and month, newest month first."""
+    rows = db.session.execute(select(RevenueShare.plugin_id, _MONTH.label("month"), *_SUMS)
+                              .where(RevenueShare.publisher_id == publisher_id)
+                              .group_by(RevenueShare.plugin_id, _MONTH, RevenueShare.currency)
+                              .order_by(_MONTH.desc(), RevenueShare.plugin_id, RevenueShare.currency))
+    return [MonthOfApp(row.plugin_id, row.month.date(), _sums(row)) for row in rows]
+
+
+def totals(sums) -> list[Sums]:
+    """Several sums added up per currency (one row per currency, EUR in practice)."""
+    by_currency: dict[str, Sums] = {}
+    for s in sums:
+        old = by_currency.get(s.currency) or Sums(s.currency, 0, 0, 0, 0, 0)
+        by_currency[s.currency] = Sums(s.currency, old.invoices + s.invoices, old.gross + s.gross,
+                                       old.fee + s.fee, old.share + s.share, old.owed + s.owed)
+    return [by_currency[key] for key in sorted(by_currency)]
+
+
+def totals_by_publisher() -> list[tuple[int | None, Sums]]:
+    """The operators' summary: per publisher (None: an app without a known publisher) and currency."""
+    owed = func.sum(RevenueShare.publisher_share_cents).filter(RevenueShare.transfer_id.is_(None)).label("owed")
+    rows = db.session.execute(select(RevenueShare.publisher_id, *_SUMS, owed)
+                              .group_by(RevenueShare.publisher_id, RevenueShare.currency)
+                              .order_by(func.sum(RevenueShare.amount_cents).desc()))
+    return [(row.publisher_id, _sums(row)) for row in rows]
+
+
+def app_names(plugin_ids) -> dict[str, str]:
+    """Each app's name from its newest uploaded manifest (the id where none is known)."""
+    from kundo.plugins.marketplace.models import PluginVersion
+
+    ids = sorted(set(plugin_ids))
+    names = dict.fromkeys(ids)
+    if ids:
+        for plugin_id, manifest in db.session.execute(
+                select(PluginVersion.plugin_id, PluginVersion.manifest).where(PluginVersion.plugin_id.in_(ids))
+                .order_by(PluginVersion.id)):
+            names[plugin_id] = (manifest or {}).get("name") or plugin_id
+    return {key: value or key for key, value in names.items()}
 
 
 def transfer_to_publisher(share: RevenueShare) -> str | None:

@@ -48,8 +48,8 @@ class BillingError(Exception):
 def send_after_commit(name: str, *args) -> None:
     """Enqueue a job once the current control transaction commits (dropped on rollback).
 
-    Losing it is harmless: the stored rows are the durable record and
-    `kundo billing process-pending` sends again whatever is still open.
+    Losing it is harmless: the stored rows are the durable record and the worker's
+    periodic `billing.sweep` (or `kundo billing process-pending`) sends again whatever is open.
     """
     session = db.session()
     pending = session.info.setdefault("kundo_billing_jobs", [])

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from kundo.billing import catalog, service
 from kundo.billing.models import PAST_DUE, UNPAID
@@ -25,6 +26,21 @@ log = logging.getLogger("kundo.billing")
 blueprint = Blueprint("billing", __name__, template_folder="templates")
 NAV = NavItem("billing", "Billing", "billing.page", icon="tag", order=895, min_role=Role.ADMIN,
               section="settings")
+
+
+#: Stripe's subscription statuses as people read them, and the badge each gets.
+SUBSCRIPTION_STATUS = {
+    "trialing": (_l("Trial"), "badge-ok"), "active": (_l("Active"), "badge-ok"),
+    "past_due": (_l("Past due"), "badge-warn"), "unpaid": (_l("Unpaid"), "badge-err"),
+    "canceled": (_l("Canceled"), "badge-muted"), "incomplete": (_l("Pending"), "badge-warn"),
+    "incomplete_expired": (_l("Expired"), "badge-muted"), "paused": (_l("Paused"), "badge-muted"),
+}
+
+
+def subscription_status(status: str) -> tuple[str, str]:
+    """(label, badge class) of a Stripe status; an unknown one is shown as Stripe says it."""
+    label, badge = SUBSCRIPTION_STATUS.get(status, (status, "badge-muted"))
+    return str(label), badge
 
 
 def _workspace_billing() -> None:
@@ -87,12 +103,15 @@ def page():
         plan_labels=catalog.PLAN_LABELS, free_users=catalog.FREE_USERS, trial_days=catalog.TRIAL_DAYS,
         grace_ends=service.grace_ends(account) if account else None,
         publishable_key=current_app.config["KUNDO"].stripe_publishable_key,
-        addon_name=_addon_name, **_stripe_view(account),
+        addon_name=_addon_name, subscription_status=subscription_status, **_stripe_view(account),
     )
 
 
 def _addon_name(key: str) -> str:
-    offer = catalog.offer_for_key(key)
+    from kundo.plugins.host import plugin_host
+
+    manifests = [lp.manifest for lp in plugin_host().loaded.values() if lp.manifest is not None]
+    offer = catalog.offer_for_key(key, manifests)
     if offer is not None:
         return offer.name
     return key.split(":", 1)[-1]

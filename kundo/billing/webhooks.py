@@ -2,17 +2,18 @@
 
 The signature is checked on the raw body. Each event is inserted by its id with ON
 CONFLICT DO NOTHING, so a replay is acknowledged and ignored. The stored row is the
-durable record: if enqueueing the job is lost, `kundo billing process-pending` (or its
-sweep) sends it again. Processing re-reads the subscription or invoice from Stripe, so
-the order events arrive in does not matter.
+durable record: if enqueueing the job is lost, the periodic `billing.sweep` job (see
+`sweep`; also `kundo billing process-pending`) sends it again. Processing re-reads the
+subscription or invoice from Stripe, so the order events arrive in does not matter.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from kundo.billing import revenue, service
@@ -28,6 +29,10 @@ log = logging.getLogger("kundo.billing")
 blueprint = Blueprint("billing_webhook", __name__)
 csrf.exempt(blueprint)
 PROCESS_EVENT_JOB = "billing.process_event"
+SWEEP_JOB = "billing.sweep"
+#: How often the worker sends the sweep, and how old an unprocessed event must be to be sent again.
+SWEEP_EVERY_SECONDS = 300
+SWEEP_GRACE = timedelta(minutes=2)
 SUBSCRIPTION_EVENTS = frozenset({"customer.subscription.created", "customer.subscription.updated",
                                  "customer.subscription.deleted", "customer.subscription.trial_will_end"})
 INVOICE_EVENTS = frozenset({"invoice.payment_succeeded", "invoice.paid", "invoice.payment_failed"})
@@ -87,13 +92,32 @@ def process_event(event_id: str) -> None:
     db.session.commit()
 
 
-def process_pending(*, send: bool = True) -> int:
+def process_pending(*, send: bool = True, received_before=None) -> int:
     """Unprocessed events: enqueue each again (or, with send=False, process them here)."""
-    ids = list(db.session.scalars(select(StripeEvent.id).where(StripeEvent.processed_at.is_(None))
-                                  .order_by(StripeEvent.received_at)))
+    query = select(StripeEvent.id).where(StripeEvent.processed_at.is_(None))
+    if received_before is not None:
+        query = query.where(StripeEvent.received_at < received_before)
+    ids = list(db.session.scalars(query.order_by(StripeEvent.received_at)))
     for event_id in ids:
         if send:
             _enqueue(event_id)
         else:
             process_event(event_id)
     return len(ids)
+
+
+def sweep() -> None:
+    """The periodic job (every `SWEEP_EVERY_SECONDS`, sent by the worker): what a lost enqueue left behind.
+
+    Events younger than `SWEEP_GRACE` are left to the job enqueued on receipt; workspaces
+    without their Stripe customer get the customer job again. Both jobs are idempotent,
+    so several workers sweeping at once only repeat a no-op.
+    """
+    from kundo.billing.service import retry_pending_customers
+
+    # Database time, like received_at's default (the app's clock may be moved in tests).
+    events = process_pending(received_before=func.now() - SWEEP_GRACE)
+    customers = retry_pending_customers()
+    db.session.rollback()
+    if events or customers:
+        log.info("billing sweep: sent again %s event(s), %s pending customer(s)", events, customers)

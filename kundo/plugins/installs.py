@@ -29,7 +29,8 @@ from kundo.tenants.session import TenantScope, tenant_session
 
 log = logging.getLogger("kundo.plugins")
 
-#: app.extensions key: callables (tenant, plugin_id) run after a plugin was disabled.
+#: app.extensions key: callables (tenant, plugin_id) run after a plugin was disabled, or uninstalled
+#: while still enabled (billing ends a paid hub's or app's subscription either way).
 DISABLED_HOOKS_KEY = "kundo.plugin_disabled_hooks"
 
 #: Requirements every workspace meets: the CRM core is not a plugin.
@@ -279,11 +280,15 @@ def uninstall_plugin(tenant, plugin_id: str, *, user, confirmation: str) -> list
                             slug=tenant.slug), 422, reason="confirmation")
     row = _install_or_error(tenant, plugin_id)
     _refuse_if_needed(tenant, plugin_id)
+    was_enabled = row.enabled
     dropped = _drop_tables(tenant, plugin_id)
     db.session.delete(row)
     record_audit("plugin.uninstalled", tenant_id=tenant.id, actor_user_id=user.id if user else None,
                  target=plugin_id, data={"version": row.installed_version, "dropped_tables": dropped})
     db.session.commit()
+    if was_enabled:  # a disabled plugin ran the hooks when it was disabled
+        for hook in current_app.extensions.get(DISABLED_HOOKS_KEY, ()):
+            hook(tenant, plugin_id)
     plugin_host().forget(tenant.id)
     return dropped
 

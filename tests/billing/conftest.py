@@ -219,7 +219,7 @@ def helpers(localstripe):
 
     return SimpleNamespace(account=account, card=card, end_trial=end_trial, declined_renewal=declined_renewal,
                            settings=billing_settings, localstripe=localstripe,
-                           signed=signed)
+                           signed=signed, Webhooks=Webhooks)
 
 
 @pytest.fixture(scope="session")

@@ -114,3 +114,30 @@ def test_one_workspace_never_sees_anothers_billing(billing_app, make_workspace, 
     assert 'data-testid="billing-state">Free<' in html_b
     assert "No invoices yet" in html_b and "No paid subscriptions" in html_b
     assert "Trial ends" in page_a.get("/settings/billing").get_data(as_text=True)
+
+
+def test_the_worker_sweeps_lost_events_periodically(billing_app, billing_jobs):
+    """No cron: billing registers `billing.sweep` as a periodic job; it re-sends events older than its grace."""
+    from datetime import timedelta
+
+    from kundo.billing.models import StripeEvent
+    from kundo.billing.webhooks import SWEEP_GRACE, SWEEP_JOB
+    from kundo.platform.db import db
+    from kundo.platform.jobs import jobs_of
+    from kundo.platform.jobs.periodic import periodic_jobs
+
+    assert SWEEP_JOB in [entry.job for entry in periodic_jobs(billing_app)]
+    with billing_app.app_context():  # both stored, neither job ever enqueued
+        db.session.add(StripeEvent(id="evt_kundo_lost_old", type="invoice.created",
+                                   payload={"data": {"object": {"id": "in_none"}}},
+                                   received_at=func.now() - SWEEP_GRACE - timedelta(minutes=1)))
+        db.session.add(StripeEvent(id="evt_kundo_just_in", type="invoice.created",
+                                   payload={"data": {"object": {"id": "in_none"}}}))
+        db.session.commit()
+    jobs_of(billing_app).send(SWEEP_JOB)  # what the worker's periodic thread does every few minutes
+    billing_jobs()
+    assert stored(billing_app, "evt_kundo_lost_old") == ("invoice.created", True)
+    assert stored(billing_app, "evt_kundo_just_in") == ("invoice.created", False)  # its own job is on the way
+    billing_app.test_cli_runner().invoke(args=["billing", "process-pending"])
+    billing_jobs()
+    assert stored(billing_app, "evt_kundo_just_in") == ("invoice.created", True)

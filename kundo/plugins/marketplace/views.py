@@ -49,7 +49,17 @@ def _root_domain_only():
 @blueprint.context_processor
 def _labels():
     return {"category_labels": CATEGORY_LABELS, "permission_labels": PERMISSION_LABELS,
-            "status_labels": STATUS_LABELS}
+            "status_labels": STATUS_LABELS, "money": _money}
+
+
+def _money(cents: int, currency: str = "eur") -> str:
+    """An amount in cents as the reader's locale writes money (12,60 € / €12.60)."""
+    from decimal import Decimal
+
+    from babel.numbers import format_currency
+    from flask_babel import get_locale
+
+    return format_currency(Decimal(cents or 0) / 100, (currency or "eur").upper(), locale=str(get_locale() or "en"))
 
 
 # ---- public listing -------------------------------------------------------------------
@@ -85,8 +95,14 @@ def publisher_home():
     """Registration for people who are not publishers yet; their dashboard for those who are."""
     publisher = service.publisher_of(g.user)
     if publisher is not None:
+        from kundo.billing import catalog, revenue
+
+        months = revenue.monthly_for_publisher(publisher.id)
         return render_template("marketplace/publisher.html", publisher=publisher,
-                               versions=service.versions_of(publisher))
+                               versions=service.versions_of(publisher), revenue_months=months,
+                               revenue_totals=revenue.totals(m.sums for m in months),
+                               app_names=revenue.app_names(m.plugin_id for m in months),
+                               fee_percent=catalog.PLATFORM_FEE_PERCENT)
     form = {key: request.form.get(key, "").strip() for key in ("name", "website", "support_email")}
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -182,3 +198,33 @@ def review(version_id: int):
     manifest_json = json.dumps(version.manifest, indent=2, ensure_ascii=False, sort_keys=True)
     return render_template("marketplace/review.html", version=version, manifest_json=manifest_json,
                            error=error), 400 if error else 200
+
+
+# ---- revenue share (operators) --------------------------------------------------------
+
+
+@blueprint.get("/revenue")
+@login_required
+def revenue_ledger():
+    """The revenue-share ledger of every paid app, with what each publisher earned and is owed."""
+    if not g.user.is_operator:
+        abort(403, description=_("Only platform operators see the revenue ledger."))
+    from sqlalchemy import select
+
+    from kundo.billing import catalog, revenue
+    from kundo.plugins.marketplace.models import Publisher
+    from kundo.tenants.models import Tenant
+
+    rows = revenue.ledger()
+    per_publisher = revenue.totals_by_publisher()
+    publisher_ids = {pid for pid, _sums in per_publisher} | {row.publisher_id for row in rows}
+    publishers = {p.id: p for p in db.session.scalars(select(Publisher).where(
+        Publisher.id.in_([pid for pid in publisher_ids if pid is not None])))}
+    tenant_ids = {row.tenant_id for row in rows if row.tenant_id is not None}
+    workspaces = {tenant_id: slug for tenant_id, slug in db.session.execute(
+        select(Tenant.id, Tenant.slug).where(Tenant.id.in_(tenant_ids)))} if tenant_ids else {}
+    return render_template("marketplace/revenue.html", rows=rows, per_publisher=per_publisher,
+                           grand_totals=revenue.totals(sums for _pid, sums in per_publisher),
+                           publishers=publishers, workspaces=workspaces,
+                           app_names=revenue.app_names(row.plugin_id for row in rows),
+                           fee_percent=catalog.PLATFORM_FEE_PERCENT, limit=len(rows))
