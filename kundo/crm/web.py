@@ -24,9 +24,6 @@ def init_app(app: Flask) -> None:
     from kundo.crm.tasks import jobs as task_jobs
 
     task_jobs.init_app(app)  # task reminders and due announcements
-    from kundo.crm.tasks import jobs as task_jobs
-
-    task_jobs.init_app(app)  # task reminders and due announcements
     load_pages()
     app.register_blueprint(blueprint)
     app.extensions["kundo_nav"].extend(CRM_NAV)

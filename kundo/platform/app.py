@@ -76,13 +76,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     notifications.init_app(app)
     webhooks.init_app(app)
     jobs_admin.init_app(app)
-    # Notifications, webhooks and the failed-jobs page: timer handlers, a consumer, pages, nav entries.
-    from kundo.platform import notifications, webhooks
-    from kundo.platform.jobs import admin as jobs_admin
-
-    notifications.init_app(app)
-    webhooks.init_app(app)
-    jobs_admin.init_app(app)
     app.register_blueprint(health.blueprint)
     from kundo.platform import metrics
 
