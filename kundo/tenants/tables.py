@@ -15,7 +15,7 @@ from kundo.crm.tasks import models as _tasks  # noqa: F401
 from kundo.crm.timeline import models as _timeline  # noqa: F401
 from kundo.platform import events as _events  # noqa: F401
 from kundo.platform.db import TenantModel
-from kundo.platform.jobs.models import TENANT_DDL as _delivery_ddl
+from kundo.platform.jobs.models import TENANT_DDL as _DELIVERY_DDL
 from kundo.platform.notifications import models as _notifications  # noqa: F401
 from kundo.platform.webhooks import models as _webhooks  # noqa: F401
 from kundo.platform.workflows import models as _workflows  # noqa: F401
@@ -24,4 +24,4 @@ from kundo.tenants import workspace  # noqa: F401 - registers the table
 tenant_metadata = TenantModel.metadata
 
 #: Statements beyond the tables (triggers), with `{schema}` where the schema name goes.
-tenant_extra_ddl: tuple[str, ...] = (*_delivery_ddl,)
+tenant_extra_ddl: tuple[str, ...] = (*_DELIVERY_DDL,)
