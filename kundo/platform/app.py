@@ -51,6 +51,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     resolution.init_app(app)
     auth_session.init_app(app)
     security.init_app(app)
+    from kundo.platform import input_guard
+
+    input_guard.init_app(app)
     init_i18n(app)
     register_error_handlers(app)
 
