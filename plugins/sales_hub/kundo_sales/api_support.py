@@ -36,6 +36,14 @@ def saved(change):
     return result
 
 
+def found(lookup):
+    """Run a read; SalesNotFound becomes a 404."""
+    try:
+        return lookup(tenant_db())
+    except SalesNotFound as error:
+        abort(404, description=str(error))
+
+
 def check_owner(owner_id) -> None:
     if owner_id is None:
         return

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from kundo.platform.api import token_required
 from kundo.tenants.resolution import current_tenant_db
-from kundo_sales.apihelpers import ID, found, saved
+from kundo_sales.api_support import ID, found, saved
 from kundo_sales.products import service
 
 

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from kundo.platform.api import token_required
 from kundo.tenants.resolution import current_tenant, current_tenant_db
 from kundo_sales.access import may_see
-from kundo_sales.apihelpers import ID, found, saved
+from kundo_sales.api_support import ID, found, saved
 from kundo_sales.deals.service import get_deal
 from kundo_sales.quotes import service
 from kundo_sales.quotes.sending import pdf_filename, pdf_of, public_url, send_quote
