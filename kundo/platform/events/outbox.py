@@ -16,6 +16,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kundo.platform.db import TenantModel
 
+#: Payload key (and session.info key) of an event's place in a chain of events causing events.
+CAUSE_DEPTH = "_cause_depth"
+
 
 class OutboxEvent(TenantModel):
     __tablename__ = "event_outbox"
@@ -42,7 +45,14 @@ def emit_event(
     payload: dict[str, Any] | None = None,
     actor_id: int | None = None,
 ) -> OutboxEvent:
-    """Record a domain event in the caller's tenant transaction."""
+    """Record a domain event in the caller's tenant transaction.
+
+    An event emitted while a consumer handles another one carries how deep that chain is
+    (`CAUSE_DEPTH` in the payload), so a workflow that keeps re-triggering itself can be cut off.
+    """
+    depth = session.info.get(CAUSE_DEPTH)
+    if depth:
+        payload = {**(payload or {}), CAUSE_DEPTH: depth}
     event = OutboxEvent(
         type=event_type, object_type=object_type, object_id=object_id,
         payload=payload or {}, actor_id=actor_id,

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import insert, select
 
 from kundo.platform.events.consumers import DeliveredEvent, consumers_of
-from kundo.platform.events.outbox import OutboxEvent
+from kundo.platform.events.outbox import CAUSE_DEPTH, OutboxEvent
 from kundo.platform.jobs.models import ProcessedEvent
 from kundo.platform.jobs.scopes import TenantGone, scope_of
 from kundo.tenants.session import tenant_session
@@ -48,7 +48,7 @@ def dispatch_events(tenant_id: int, event_ids: list[int]) -> int:
             # The usual case, all consumers succeed: one savepoint and one ledger INSERT for the batch.
             with session.begin_nested():
                 for event, consumer in work:
-                    consumer.handle(session, event)
+                    _handle(session, consumer, event)
                 _record(session, work)
             return len(work)
         except Exception:  # noqa: BLE001 - redone one by one below, where each failure is isolated
@@ -57,7 +57,7 @@ def dispatch_events(tenant_id: int, event_ids: list[int]) -> int:
         for event, consumer in work:
             try:
                 with session.begin_nested():
-                    consumer.handle(session, event)
+                    _handle(session, consumer, event)
                     _record(session, [(event, consumer)])
             except Exception as error:  # noqa: BLE001 - one consumer's failure must not stop the others
                 log.exception("consumer %s failed on event %s (%s)", consumer.name, event.id, event.type,
@@ -67,6 +67,15 @@ def dispatch_events(tenant_id: int, event_ids: list[int]) -> int:
     if failures:
         raise DeliveryFailed("; ".join(failures))
     return len(work) - len(failures)
+
+
+def _handle(session, consumer, event: DeliveredEvent) -> None:
+    """Events the consumer emits are one step deeper in the chain than the one it handles."""
+    session.info[CAUSE_DEPTH] = int((event.payload or {}).get(CAUSE_DEPTH, 0)) + 1
+    try:
+        consumer.handle(session, event)
+    finally:
+        session.info.pop(CAUSE_DEPTH, None)
 
 
 def _pending_work(session, tenant_id: int, event_ids: list[int], consumers: list) -> list[tuple]:

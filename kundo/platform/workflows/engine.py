@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from kundo.platform.clock import now as clock_now
 from kundo.platform.events import DeliveredEvent
+from kundo.platform.events.outbox import CAUSE_DEPTH
 from kundo.platform.jobs import schedule_timer
 from kundo.platform.workflows.actions import ActionContext, ActionSkipped, actions_for
 from kundo.platform.workflows.conditions import matches
@@ -47,9 +48,19 @@ def record(session: Session, enrollment: WorkflowEnrollment, *, result: str, now
                             detail=detail or {}, error=error, at=now))
 
 
+#: Events caused by events caused by ... workflows: past this depth a chain is taken for a loop
+#: (a workflow on activity.logged that adds a note, say) and no workflow starts from it.
+MAX_CAUSE_DEPTH = 8
+
+
 def on_event(session: Session, event: DeliveredEvent) -> None:
     """Enroll the event's object in every active workflow of this tenant it triggers."""
     if event.object_id is None:
+        return
+    depth = int((event.payload or {}).get(CAUSE_DEPTH, 0))
+    if depth >= MAX_CAUSE_DEPTH:
+        log.warning("event %s (%s) is %d events deep in a chain workflows caused; no workflow starts from it",
+                    event.id, event.type, depth, extra={"tenant_id": event.tenant_id})
         return
     workflows = session.scalars(select(Workflow).where(
         Workflow.status == "active", Workflow.trigger_event == event.type).order_by(Workflow.id)).all()
@@ -106,7 +117,23 @@ def _finish(session: Session, enrollment: WorkflowEnrollment, status: str, now: 
 
 
 def run(session: Session, enrollment: WorkflowEnrollment, now: datetime) -> None:
-    """Walk steps from the enrollment's cursor until a delay, the end, the goal or a failure."""
+    """Walk steps from the enrollment's cursor until a delay, the end, the goal or a failure.
+
+    What the steps emit counts as caused by the enrolling event — after a delay too, when the
+    run resumes from a timer rather than from the event's delivery.
+    """
+    previous = session.info.get(CAUSE_DEPTH)
+    session.info[CAUSE_DEPTH] = int((enrollment.event_payload or {}).get(CAUSE_DEPTH, 0)) + 1
+    try:
+        _run(session, enrollment, now)
+    finally:
+        if previous is None:
+            session.info.pop(CAUSE_DEPTH, None)
+        else:
+            session.info[CAUSE_DEPTH] = previous
+
+
+def _run(session: Session, enrollment: WorkflowEnrollment, now: datetime) -> None:
     steps = enrollment.definition.get("steps") or []
     goal = enrollment.definition.get("goal")
     actions = None

@@ -158,3 +158,27 @@ def test_call_a_webhook_goes_through_the_webhook_guard(make_workspace, tenant_of
     deliver()
     ((_workflow, _object, status, error),) = enrollments(tenant)
     assert status == "failed" and error  # loopback is refused by the webhooks module, recorded in the history
+
+
+
+def test_a_workflow_that_triggers_itself_stops_after_a_few_rounds(make_workspace, tenant_of, deliver):
+    """A note on every new timeline entry makes a new entry: the chain is cut, nothing spins for ever."""
+    from kundo.crm.timeline.models import Activity
+    from kundo.platform.workflows.engine import MAX_CAUSE_DEPTH
+
+    tenant = tenant_of(make_workspace())
+    definition = {"trigger": {"event": "activity.logged", "conditions": None}, "enrollment": {"mode": "once"},
+                  "goal": None, "steps": [{"kind": "action", "action": "create_note",
+                                           "params": {"body": "Noted again"}}]}
+    with tenant.session() as session:
+        service.create_workflow(session, name="Echo", definition=definition, status="active")
+        contact = create_contact(session, first_name="Eli", emails=["eli@example.org"])
+        from kundo.crm import log_activity
+
+        log_activity(session, "note", links=[("contact", contact.id)], body="The first note")
+    for _ in range(MAX_CAUSE_DEPTH + 3):
+        deliver()
+    with tenant.session() as session:
+        notes = session.scalars(select(Activity.body).where(Activity.type == "note")).all()
+    assert notes.count("Noted again") == MAX_CAUSE_DEPTH
+    assert len(enrollments(tenant)) == MAX_CAUSE_DEPTH
