@@ -8,8 +8,10 @@ loader looks in every feature's `templates/` folder.
 from __future__ import annotations
 
 import importlib
+from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from flask import Blueprint
 from jinja2 import ChoiceLoader, FileSystemLoader
 
@@ -52,17 +54,28 @@ def sales_month(value) -> str:
 
 
 def sales_money(amount, currency: str = "EUR", digits: bool = False) -> str:
-    """An amount in the page's locale: 12.500 € in German, €12,500 in English (cents only when asked)."""
+    """An amount in the page's locale: 12.500 € in German, €12,500 in English (cents only when asked).
+
+    A board renders hundreds of amounts: the locale is looked up once per call and the
+    whole-unit patterns are parsed once per process.
+    """
     from babel.numbers import format_currency
     from flask_babel import get_locale
 
     if amount is None:
         return ""
-    fmt = None if digits else "¤#,##0"
-    if get_locale() and str(get_locale()).startswith("de") and not digits:
-        fmt = "#,##0\xa0¤"
-    return format_currency(amount, currency or "EUR", format=fmt, locale=str(get_locale() or "en"),
-                           currency_digits=digits)
+    locale = get_locale() or Locale.parse("en")
+    if digits:
+        return format_currency(amount, currency or "EUR", locale=locale, currency_digits=True)
+    pattern = _money_pattern("#,##0\xa0¤" if locale.language == "de" else "¤#,##0")
+    return pattern.apply(amount, locale, currency=currency or "EUR", currency_digits=False)
+
+
+@lru_cache(maxsize=4)
+def _money_pattern(pattern: str):
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern)
 
 
 def render_widget(session, tenant) -> str:

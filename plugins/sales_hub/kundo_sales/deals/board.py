@@ -12,7 +12,8 @@ from decimal import Decimal
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import aliased
 
 from kundo.platform.auth.session import login_required
 from kundo.platform.clock import now
@@ -62,22 +63,8 @@ def board():
     filters.pipeline_id = pipeline.id
     filters.status = None
     base = visible_deals(session, apply_filters(select(Deal), filters))
-    totals = {}
-    for stage_id, currency, count, amount in session.execute(_totals_query(base)):
-        entry = totals.setdefault(stage_id, {"count": 0, "sums": {}})
-        entry["count"] += count
-        entry["sums"][currency] = entry["sums"].get(currency, Decimal("0")) + amount
-    raw_sums = {stage_id: {cur: float(amount) for cur, amount in entry["sums"].items()}
-                for stage_id, entry in totals.items()}
-    cards = defaultdict(list)
-    ranked = base.add_columns(func.row_number().over(
-        partition_by=Deal.stage_id, order_by=(Deal.stage_entered_at.desc(), Deal.id.desc())).label("rank")).subquery()
-    rows = session.execute(select(Deal).join(ranked, ranked.c.id == Deal.id)
-                           .where(ranked.c.rank <= CARDS_PER_COLUMN)
-                           .order_by(Deal.stage_entered_at.desc(), Deal.id.desc())).scalars().all()
+    totals, raw_sums, cards = board_columns(session, base)
     moment = now()
-    for deal in rows:
-        cards[deal.stage_id].append(deal)
     rotting = {}
     for stage in pipeline.stages:
         for deal in cards.get(stage.id, ()):
@@ -87,6 +74,36 @@ def board():
                            totals=totals, raw_sums=raw_sums, rotting=rotting, filters=filters, errors=errors,
                            members=workspace_members(), owners=member_names(), moment=moment,
                            per_column=CARDS_PER_COLUMN), 400 if errors else 200
+
+
+def board_columns(session, base, per_column: int = CARDS_PER_COLUMN):
+    """The board's columns for the deals of `base` (a select() of Deal, filtered and narrowed to what the user sees).
+
+    Returns (totals, raw_sums, cards): count and sum per currency of every matching deal
+    per stage, the same sums as floats (the page's drag and drop recomputes them), and
+    the `per_column` most recently moved deals of each stage — a board of thousands of
+    deals shows the newest cards and links the rest to the list.
+    """
+    totals = {}
+    for stage_id, currency, count, amount in session.execute(_totals_query(base)):
+        entry = totals.setdefault(stage_id, {"count": 0, "sums": {}})
+        entry["count"] += count
+        entry["sums"][currency] = entry["sums"].get(currency, Decimal("0")) + amount
+    raw_sums = {stage_id: {cur: float(amount) for cur, amount in entry["sums"].items()}
+                for stage_id, entry in totals.items()}
+    cards = defaultdict(list)
+    if not totals:
+        return totals, raw_sums, cards
+    # One LIMITed branch per stage that has deals, each walking ix_sales_deals_stage_recent
+    # from its newest card: ranking every deal of the pipeline (a window over all of them)
+    # read the whole table at 100,000 deals.
+    newest = (Deal.stage_entered_at.desc(), Deal.id.desc())
+    branches = [base.where(Deal.stage_id == stage_id).order_by(*newest).limit(per_column)
+                .subquery().select() for stage_id in sorted(totals)]
+    shown = aliased(Deal, union_all(*branches).subquery("shown"))
+    for deal in session.scalars(select(shown).order_by(shown.stage_entered_at.desc(), shown.id.desc())):
+        cards[deal.stage_id].append(deal)
+    return totals, raw_sums, cards
 
 
 def _totals_query(base):

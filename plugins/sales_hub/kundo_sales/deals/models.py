@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -46,6 +47,10 @@ class Deal(Base):
         Index("ix_sales_deals_owner", "owner_id", "status"),
         Index("ix_sales_deals_close", "expected_close_date"),
         Index("ix_sales_deals_company", "company_id"),
+        # sales_0004: the board's newest cards per stage; forecast and metrics by close and creation time.
+        Index("ix_sales_deals_stage_recent", "stage_id", text("stage_entered_at DESC"), text("id DESC")),
+        Index("ix_sales_deals_closed", "closed_at"),
+        Index("ix_sales_deals_pipeline_created", "pipeline_id", "created_at"),
         CheckConstraint("status IN ('open', 'won', 'lost')", name="status_known"),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
     )

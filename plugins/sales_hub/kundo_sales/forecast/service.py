@@ -27,8 +27,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, case, cast, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, case, cast, func, literal, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
 from kundo_sales.deals.models import Deal, StageChange
 from kundo_sales.errors import SalesValidationError
@@ -270,13 +270,15 @@ def _stage_metrics(session, pipeline_id, start_at, end_at, scoped) -> list[Stage
     if not open_stages:
         return []
     # How far each deal created in the period got: the highest open-stage position it entered, and whether it won.
+    # Per deal of the cohort (LATERAL): its history through ix_sales_stage_history_deal,
+    # rather than a hash join over the whole history table.
     cohort = scoped(select(Deal.id).where(Deal.created_at >= start_at, Deal.created_at < end_at)).subquery()
-    reach = (select(StageChange.deal_id,
-                    func.max(case((Stage.kind == "open", Stage.position), else_=-1)).label("furthest"),
-                    func.max(cast(Stage.kind == "won", Integer)).label("won"))
-             .join(Stage, Stage.id == StageChange.to_stage_id)
-             .where(StageChange.deal_id.in_(select(cohort.c.id)))
-             .group_by(StageChange.deal_id)).subquery()
+    furthest = (select(func.max(case((Stage.kind == "open", Stage.position), else_=-1)).label("furthest"),
+                       func.max(cast(Stage.kind == "won", Integer)).label("won"))
+                .select_from(StageChange).join(Stage, Stage.id == StageChange.to_stage_id)
+                .where(StageChange.deal_id == cohort.c.id)).lateral("furthest")
+    reach = (select(furthest.c.furthest, furthest.c.won).select_from(cohort).join(furthest, literal(True))
+             .where(furthest.c.furthest.is_not(None))).subquery()
     reached_rows = session.execute(select(reach.c.furthest, reach.c.won, func.count()).group_by(
         reach.c.furthest, reach.c.won)).all()
 
@@ -285,16 +287,20 @@ def _stage_metrics(session, pipeline_id, start_at, end_at, scoped) -> list[Stage
         return sum(n for furthest, won, n in reached_rows if won or furthest >= position)
 
     won_total = sum(n for _f, won, n in reached_rows if won)
-    stays = (select(StageChange.to_stage_id.label("stage_id"), StageChange.changed_at.label("entered"),
-                    func.lead(StageChange.changed_at).over(partition_by=StageChange.deal_id,
-                                                           order_by=(StageChange.changed_at, StageChange.id))
-                    .label("left"))
-             .where(StageChange.pipeline_id == pipeline_id,
-                    StageChange.deal_id.in_(scoped(select(Deal.id)).scalar_subquery()))).subquery()
+    # A stay in a stage ended when the deal's next history row (in this pipeline) was
+    # written: the rows written in the period, each with its predecessor (LATERAL, through
+    # ix_sales_stage_history_deal), are exactly the stays that ended in the period.
+    left = aliased(StageChange)
+    entered = (select(StageChange.to_stage_id.label("stage_id"), StageChange.changed_at.label("at"))
+               .where(StageChange.deal_id == left.deal_id, StageChange.pipeline_id == pipeline_id,
+                      tuple_(StageChange.changed_at, StageChange.id) < tuple_(left.changed_at, left.id))
+               .order_by(StageChange.changed_at.desc(), StageChange.id.desc()).limit(1)).lateral("entered")
     durations = dict(session.execute(
-        select(stays.c.stage_id, func.avg(func.extract("epoch", stays.c.left - stays.c.entered)))
-        .where(stays.c.left.is_not(None), stays.c.left >= start_at, stays.c.left < end_at)
-        .group_by(stays.c.stage_id)).all())
+        select(entered.c.stage_id, func.avg(func.extract("epoch", left.changed_at - entered.c.at)))
+        .select_from(left).join(entered, literal(True))
+        .where(left.pipeline_id == pipeline_id, left.changed_at >= start_at, left.changed_at < end_at,
+               left.deal_id.in_(scoped(select(Deal.id)).scalar_subquery()))
+        .group_by(entered.c.stage_id)).all())
     result = []
     for index, stage in enumerate(open_stages):
         count = reached(stage.position)
