@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func, select, text
 
 from kundo.platform.auth.models import User
+from kundo.platform.clock import now as clock_now
 from kundo.platform.db import db
 from kundo.tenants.models import Tenant
 from kundo.tenants.session import tenant_session
@@ -41,6 +44,9 @@ def test_demo_workspace_is_a_living_crm_and_made_once(app_ctx):
         notifications = session.scalars(text("SELECT kind FROM notifications WHERE user_id = :u"),
                                         {"u": owner.id}).all()
         customers = session.scalar(text("SELECT count(*) FROM contacts WHERE lifecycle_stage = 'customer'"))
+        cycles = session.scalars(text("SELECT extract(day FROM closed_at - created_at) FROM sales_deals "
+                                      "WHERE status = 'won'")).all()
+        stages_reached = session.scalar(text("SELECT count(*) FROM sales_deal_stage_history"))
 
     assert 20 <= len(deals) <= 30
     statuses = [deal.status for deal in deals]
@@ -53,6 +59,9 @@ def test_demo_workspace_is_a_living_crm_and_made_once(app_ctx):
     months = {(deal.expected_close_date.year, deal.expected_close_date.month) for deal in open_deals}
     assert len(months) >= 3  # close dates spread over the next months
     assert customers >= 3  # won deals made their contacts customers
+    assert all(days >= 14 for days in cycles)  # weeks of history, so the metrics have a sales cycle
+    assert stages_reached > len(deals) * 2  # deals went through the stages, not straight into them
+    assert abs((clock_now() - datetime.now(UTC)).total_seconds()) < 60  # the app's clock is back
 
     assert workflows == {"Kunden-Onboarding": "active", "Lead-Pflege": "paused"}
     assert [str(rate) for rate in rates] == ["7.00", "19.00"]
@@ -78,6 +87,6 @@ def test_demo_data_without_the_sales_hub_leaves_its_part_out(app_ctx, make_works
     with tenant_session(tenant) as session:
         assert session.scalar(text("SELECT to_regclass('sales_deals')")) is None
         assert session.scalar(text("SELECT count(*) FROM contacts")) == 18
-        assert session.scalars(text("SELECT kind FROM notifications ORDER BY id")).all() == ["info", "reminder"]
+        assert session.scalars(text("SELECT kind FROM notifications ORDER BY id DESC")).all() == ["info", "reminder"]
     assert seed_demo_data(tenant, owner) == {"workflows": 0, "crm": False, "notifications": 0}
     assert db.session.scalar(select(func.count()).select_from(Tenant).where(Tenant.id == tenant.id)) == 1

@@ -101,6 +101,6 @@ def seed_notifications(session, owner_id: int, *, sales: bool) -> int:
     if session.scalar(select(Notification.id).where(Notification.user_id == owner_id).limit(1)) is not None:
         return 0
     chosen = [entry for entry in NOTIFICATIONS if sales or not entry[4]]
-    for kind, title, body, link, _needs_sales in chosen:
+    for kind, title, body, link, _needs_sales in reversed(chosen):  # the welcome comes out on top
         notify(session, user_id=owner_id, title=str(title), body=str(body), link=link, kind=kind)
     return len(chosen)

@@ -8,7 +8,8 @@ the demo's onboarding workflow). The platform never imports a hub at module leve
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -117,6 +118,52 @@ def _seed_products(session, owner_id: int) -> int:
     return len(PRODUCTS)
 
 
+class _PinnedClock:
+    """The app's clock held at one moment while a step of a deal's history is written."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+@contextmanager
+def _clock_at(moment: datetime):
+    """Let the hub's services (which ask `kundo.platform.clock.now`) write `moment` as the time of what they do.
+
+    Why: a pipeline whose every deal was created and moved in the same second has no sales
+    cycle and no time in stage; the demo's deals get weeks of history instead. Runs before
+    the server and its worker start, and the app's own clock is put back afterwards.
+    """
+    from flask import current_app
+
+    from kundo.platform.clock import EXTENSION_KEY, clock_of
+
+    extensions = current_app.extensions
+    original = clock_of(current_app)
+    extensions[EXTENSION_KEY] = _PinnedClock(moment)
+    try:
+        yield
+    finally:
+        extensions[EXTENSION_KEY] = original
+
+
+def _history(index: int, stage, close_in: int, open_count: int) -> tuple[int, list[int]]:
+    """(days ago the deal was created, days ago it entered each later stage): open deals entered their
+    stage 2 to 16 days ago (two rot), closed ones closed up to two months ago after a 3 to 7 week cycle."""
+    if isinstance(stage, int):
+        entered = (2, 5, 8, 3, 11, 16)[index % 6]
+        created = entered + 6 * stage + (index % 3) * 4 if stage else entered
+        steps = stage
+    else:
+        entered = abs(close_in) * 3
+        created = entered + 21 + (index % 3) * 7
+        steps = open_count if stage == WON else index % 3 + 1
+    spacing = (created - entered) / max(steps, 1)
+    return created, [round(created - spacing * (n + 1)) if n + 1 < steps else entered for n in range(steps)]
+
+
 def _seed_deals(session, owner_id: int, locale: str) -> list:
     from kundo_sales.deals.models import Deal
     from kundo_sales.deals.service import create_deal, mark_deal_lost, mark_deal_won, move_deal
@@ -132,25 +179,32 @@ def _seed_deals(session, owner_id: int, locale: str) -> list:
     companies = company_ids_by_domain(session)
     contacts = contact_ids_by_email(session)
     people = _company_contacts()
-    today = now().date()
+    moment = now()
+    today = moment.date()
     deals = []
-    for template, domain, person, amount, stage, close_in, category, reason in DEALS:
+    for index, (template, domain, person, amount, stage, close_in, category, reason) in enumerate(DEALS):
         if domain not in companies:
             continue
         contact = contacts.get(people[domain][person])
-        target = open_stages[min(stage, len(open_stages) - 1)] if isinstance(stage, int) else None
-        deal = create_deal(
-            session, name=str(template) % {"company": names[domain]}, pipeline_id=pipeline.id,
-            stage_id=open_stages[0].id, amount=amount, currency="EUR", owner_id=owner_id,
-            company_id=companies[domain], contact_ids=[contact] if contact else [],
-            expected_close_date=today + timedelta(days=close_in), source="demo", forecast_category=category,
-            actor_id=owner_id)
-        if stage == WON:
-            mark_deal_won(session, deal.id, user_id=owner_id, reason=str(_l("Contract signed")))
-        elif stage == LOST:
-            mark_deal_lost(session, deal.id, reason=str(reason), user_id=owner_id)
-        elif target.id != deal.stage_id:
-            move_deal(session, deal, target.id, user_id=owner_id)
+        if isinstance(stage, int):
+            stage = min(stage, len(open_stages) - 1)
+        created, entered = _history(index, stage, close_in, len(open_stages))
+        closes = today + timedelta(days=close_in) if isinstance(stage, int) else (moment - timedelta(
+            days=entered[-1])).date()
+        with _clock_at(moment - timedelta(days=created)):
+            deal = create_deal(
+                session, name=str(template) % {"company": names[domain]}, pipeline_id=pipeline.id,
+                stage_id=open_stages[0].id, amount=amount, currency="EUR", owner_id=owner_id,
+                company_id=companies[domain], contact_ids=[contact] if contact else [], expected_close_date=closes,
+                source="demo", forecast_category=category, actor_id=owner_id)
+        for step, days_ago in enumerate(entered, start=1):
+            with _clock_at(moment - timedelta(days=days_ago, hours=-step)):
+                if step == len(entered) and stage == WON:
+                    mark_deal_won(session, deal.id, user_id=owner_id, reason=str(_l("Contract signed")))
+                elif step == len(entered) and stage == LOST:
+                    mark_deal_lost(session, deal.id, reason=str(reason), user_id=owner_id)
+                else:
+                    move_deal(session, deal, open_stages[step].id, user_id=owner_id)
         deals.append(deal)
     return deals
 
