@@ -219,8 +219,7 @@ def _seed_quote(session, deals: list, owner_id: int, locale: str) -> bool:
         return False
     products = {p.sku: p.id for p in session.scalars(select(Product).where(Product.sku.is_not(None)))}
     lines = [{"product_id": products[sku], "quantity": quantity} for sku, quantity in QUOTE_LINES if sku in products]
-    # discount_percent given: create_quote cannot total a quote without one (the column default comes too late).
-    create_quote(session, deal.id, {"introduction": str(QUOTE_INTRO), "discount_percent": "0"}, lines=lines,
+    create_quote(session, deal.id, {"introduction": str(QUOTE_INTRO)}, lines=lines,
                  actor_id=owner_id, default_language=locale)
     return True
 

@@ -96,6 +96,9 @@ def test_quote_lines_from_products_and_free_text_with_stored_totals(sales_worksp
         with pytest.raises(SalesValidationError) as refused:
             quotes.add_line(session, quote, {"name": "Broken", "quantity": "0", "unit_price": "x"})
         assert {"quantity", "unit_price"} <= set(refused.value.errors)
+        # Without a quote discount the quote totals too (the column default would come too late).
+        plain = quotes.create_quote(session, deal.id, lines=[{"product_id": book.id, "quantity": "1"}])
+        assert (plain.discount_percent, plain.gross_total) == (Decimal("0"), Decimal("21.39"))
 
 
 def test_numbers_have_no_gaps_and_no_duplicates_under_concurrency(sales_workspace):

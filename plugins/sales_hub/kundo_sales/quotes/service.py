@@ -220,6 +220,7 @@ def create_quote(session: Session, deal_id: int, data: dict | None = None, *, li
     today = now().astimezone(workspace_zone(session)).date()
     data.setdefault("valid_until", today + timedelta(days=DEFAULT_VALID_DAYS))
     data.setdefault("language", default_language if default_language in LANGUAGES else "en")
+    data.setdefault("discount_percent", "0")  # totals are computed before the column default would apply
     if "contact_id" not in data and deal.contact_ids:
         data["contact_id"] = deal.contact_ids[0]
     clean = _quote_fields(session, data, errors)
