@@ -6,6 +6,7 @@ starts first (that is the CLI's job, never the app factory's).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -138,6 +139,7 @@ def serve(host: str, port: int, demo: bool, migrate: bool, worker: bool):
         click.echo(f"  Mail outbox:      {settings.root_url()}/mail/outbox\n")
     _stop_cleanly_on_signals()
     background = BackgroundWorker(app, threads=2).start() if worker else None
+    gc.freeze()  # as wsgi.py does: start-up objects out of the collector's sight
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
