@@ -48,6 +48,10 @@ class Consumer:
     event_types: frozenset[str] | None = None  # None: every event type
     applies_to: Callable[[int], bool] | None = None  # tenant id -> bool
     plugin_id: str | None = None
+    #: Asked once per delivered batch, in the tenant's session: the event types this tenant
+    #: has anything for right now (None: all). A consumer with nothing to do for an event is
+    #: then neither called nor written to the ledger — most tenants have no webhook, say.
+    interested: Callable[[Session], frozenset[str] | None] | None = None
 
     def wants(self, event_type: str, tenant_id: int) -> bool:
         if self.event_types is not None and event_type not in self.event_types:

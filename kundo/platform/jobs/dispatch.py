@@ -84,6 +84,7 @@ def _pending_work(session, tenant_id: int, event_ids: list[int], consumers: list
     done = set(session.execute(
         select(ProcessedEvent.consumer, ProcessedEvent.event_id).where(ProcessedEvent.event_id.in_(event_ids))
     ))
+    interest = {c.name: c.interested(session) for c in consumers if c.interested is not None}
     work = []
     for row in rows:
         event = DeliveredEvent(
@@ -91,7 +92,8 @@ def _pending_work(session, tenant_id: int, event_ids: list[int], consumers: list
             object_id=row.object_id, payload=row.payload, actor_id=row.actor_id, occurred_at=row.occurred_at,
         )
         work.extend((event, consumer) for consumer in consumers
-                    if (consumer.name, event.id) not in done and consumer.wants(event.type, tenant_id))
+                    if (consumer.name, event.id) not in done and consumer.wants(event.type, tenant_id)
+                    and (interest.get(consumer.name) is None or event.type in interest[consumer.name]))
     return work
 
 

@@ -20,10 +20,11 @@ def init_app(app: Flask) -> None:
     from kundo.platform.events import Consumer, register_consumer
     from kundo.platform.jobs import register_timer_handler
     from kundo.platform.webhooks.delivery import CONSUMER, deliver_webhook, queue_event_deliveries
-    from kundo.platform.webhooks.service import DELIVERY_TIMER
+    from kundo.platform.webhooks.service import DELIVERY_TIMER, subscribed_event_types
     from kundo.platform.webhooks.views import WEBHOOKS_NAV, blueprint
 
     register_timer_handler(app, DELIVERY_TIMER, deliver_webhook)
-    register_consumer(app, Consumer(name=CONSUMER, handle=queue_event_deliveries))
+    register_consumer(app, Consumer(name=CONSUMER, handle=queue_event_deliveries,
+                                    interested=subscribed_event_types))
     app.register_blueprint(blueprint)
     app.extensions["kundo_nav"].extend(WEBHOOKS_NAV)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kundo.platform.clock import now as clock_now
@@ -132,6 +132,13 @@ def get_subscription(session: Session, subscription_id: int) -> WebhookSubscript
     if subscription is None:
         raise SubscriptionNotFound(subscription_id)
     return subscription
+
+
+def subscribed_event_types(session: Session) -> frozenset[str] | None:
+    """Event types some active subscription wants; None when one wants them all."""
+    wanted = frozenset(session.scalars(
+        select(func.unnest(WebhookSubscription.event_types)).where(WebhookSubscription.paused_at.is_(None))))
+    return None if ALL_EVENTS in wanted else wanted
 
 
 def subscriptions_for(session: Session, event_type: str) -> list[WebhookSubscription]:

@@ -53,6 +53,11 @@ def record(session: Session, enrollment: WorkflowEnrollment, *, result: str, now
 MAX_CAUSE_DEPTH = 8
 
 
+def active_trigger_types(session: Session) -> frozenset[str]:
+    """The event types some active workflow of this tenant starts from."""
+    return frozenset(session.scalars(select(Workflow.trigger_event).where(Workflow.status == "active").distinct()))
+
+
 def on_event(session: Session, event: DeliveredEvent) -> None:
     """Enroll the event's object in every active workflow of this tenant it triggers."""
     if event.object_id is None:
@@ -266,5 +271,5 @@ def init_app(app) -> None:
 
     # Every event type: plugin triggers are only known per tenant at delivery time; a tenant
     # without an active workflow for the type costs one index probe (ix_workflows_trigger).
-    register_consumer(app, Consumer(name=CONSUMER, handle=on_event))
+    register_consumer(app, Consumer(name=CONSUMER, handle=on_event, interested=active_trigger_types))
     register_timer_handler(app, RESUME, on_resume)

@@ -157,3 +157,26 @@ def test_events_of_one_tenant_never_reach_another_tenants_consumer(jobs_app, mak
             create_contact(session, first_name="Eve", emails=[f"eve@{workspace.slug}.example"])
     run_jobs(jobs_app)
     assert seen and {entry for entry in seen} == {(mine.tenant_id, mine.schema_name)}
+
+
+def test_a_consumer_with_nothing_to_do_for_a_tenant_is_not_called_and_leaves_no_ledger_row(jobs_app, make_workspace):
+    workspace = make_workspace()
+    calls: list[str] = []
+    asked: list[int] = []
+
+    def interested(session):
+        asked.append(session.scope.tenant_id)
+        return frozenset({"task.created"})
+
+    register_consumer(jobs_app, Consumer(
+        name="test.picky", handle=lambda session, event: calls.append(event.type), interested=interested,
+        applies_to=lambda tenant_id: tenant_id == workspace.tenant_id))
+    with jobs_app.app_context(), tenant_session(scope(workspace)) as session:
+        contact = create_contact(session, first_name="Gil", emails=["gil@example.org"])
+        create_task(session, title="Call Gil", links=[("contact", contact.id)])
+    run_jobs(jobs_app)
+    assert calls == ["task.created"]
+    assert workspace.tenant_id in asked
+    with jobs_app.app_context(), tenant_session(scope(workspace)) as session:
+        ledger = session.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.consumer == "test.picky")).all()
+    assert len(ledger) == 1
