@@ -43,7 +43,7 @@ from kundo.crm.properties.models import PropertyDefinition
 from kundo.platform.app import create_app
 from kundo.platform.auth.models import User
 from kundo.platform.auth.service import create_api_token, create_user
-from kundo.platform.config import Settings
+from kundo.platform.config import Settings, libpq_url
 from kundo.platform.db import db, utcnow
 from kundo.tenants.migrations import upgrade_control_plane
 from kundo.tenants.models import Membership, Role, Tenant
@@ -317,7 +317,7 @@ def load_contacts(url: str, scope: TenantScope, members: list[int], contacts: in
             index.create(session.connection())
         timings["indexes_s"] = round(time.perf_counter() - started, 1)
     started = time.perf_counter()
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         for table in ("contacts", "contact_emails", "companies", "contact_companies"):
             conn.execute(f'VACUUM ANALYZE "{scope.schema_name}".{table}')
         sizes = conn.execute(

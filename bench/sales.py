@@ -41,7 +41,7 @@ from sqlalchemy import select, text
 
 from kundo.platform.app import create_app
 from kundo.platform.auth.service import create_user
-from kundo.platform.config import Settings
+from kundo.platform.config import Settings, libpq_url
 from kundo.platform.db import db, utcnow
 from kundo.plugins.installs import enable_plugin
 from kundo.tenants.migrations import upgrade_control_plane
@@ -243,7 +243,7 @@ def load_deals(url: str, scope: TenantScope, members: list[int], pipelines: list
             FROM sales_deals"""), {"board": board["id"]}).one()
     timings["deals"], timings["board_open_deals"], timings["stage_history_rows"] = counts
     started = time.perf_counter()
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         for table in SALES_TABLES:
             conn.execute(f'VACUUM ANALYZE "{scope.schema_name}".{table}')
         timings["deals_total_size"] = conn.execute(

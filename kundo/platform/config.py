@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 DEFAULT_SECRET = "kundo-development-secret-change-me"  # noqa: S105 - refused in production
 
@@ -31,6 +32,19 @@ def sqlalchemy_url(database_url: str) -> str:
     raise ConfigError(
         f"DATABASE_URL must be a PostgreSQL URL (postgresql://...), got {database_url.split(':')[0]!r}"
     )
+
+
+def libpq_url(database_url: str, **params: str) -> str:
+    """DATABASE_URL as libpq reads it, with extra query parameters merged in (a socket `host=` stays)."""
+    for prefix in ("postgresql+psycopg://", "postgres://"):
+        if database_url.startswith(prefix):
+            database_url = "postgresql://" + database_url[len(prefix):]
+    if not params:
+        return database_url
+    parts = urlsplit(database_url)
+    query = dict(parse_qsl(parts.query))
+    query.update(params)
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 @dataclass

@@ -30,7 +30,9 @@ def _with_database(url: str, name: str) -> str:
 
 
 def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
+    from kundo.platform.config import libpq_url
+
+    return libpq_url(url)
 
 
 def create_database(admin_url: str, prefix: str = "kundo_test") -> str:

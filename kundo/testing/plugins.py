@@ -50,7 +50,10 @@ def app_with_plugins(database_url, app):  # noqa: ARG001 - `app` migrates the co
             db.session.execute(text("DELETE FROM control.approved_plugins WHERE plugin_id = ANY(:ids)"),
                                {"ids": sorted(approved)})
             db.session.commit()
+    from kundo.testing.jobs import stop_job_runner
+
     for each in built:
+        stop_job_runner(each)  # its worker threads and broker pool end with the test
         with each.app_context():
             db.engine.dispose()
 

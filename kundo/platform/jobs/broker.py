@@ -10,11 +10,11 @@ recorder, so what admins see does not depend on the broker.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import dramatiq
 from dramatiq.middleware import Retries
 
+from kundo.platform.config import libpq_url
 from kundo.platform.jobs.deadletters import DeadLetterRecorder
 
 if TYPE_CHECKING:
@@ -23,19 +23,6 @@ if TYPE_CHECKING:
     from kundo.platform.config import Settings
 
 JOBS_SCHEMA = "kundo_jobs"
-
-
-def libpq_url(database_url: str, **params: str) -> str:
-    """DATABASE_URL as libpq reads it, with extra query parameters merged in (a socket `host=` stays)."""
-    for prefix in ("postgresql+psycopg://", "postgres://"):
-        if database_url.startswith(prefix):
-            database_url = "postgresql://" + database_url[len(prefix):]
-    if not params:
-        return database_url
-    parts = urlsplit(database_url)
-    query = dict(parse_qsl(parts.query))
-    query.update(params)
-    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def build_broker(app: Flask, settings: Settings) -> dramatiq.Broker:

@@ -23,8 +23,8 @@ from flask import Flask
 from sqlalchemy import text
 
 from kundo.platform.clock import clock_of
+from kundo.platform.config import libpq_url
 from kundo.platform.db import db
-from kundo.platform.jobs.broker import libpq_url
 from kundo.platform.jobs.dispatch import DISPATCH_JOB
 from kundo.platform.jobs.models import OUTBOX_CHANNEL, TIMERS_CHANNEL
 from kundo.platform.jobs.scopes import active_scopes
