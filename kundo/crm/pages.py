@@ -18,13 +18,14 @@ from sqlalchemy import select
 from kundo.crm.companies.errors import CompanyError
 from kundo.crm.contacts.errors import ContactError
 from kundo.crm.properties.service import PropertyValidationError
-from kundo.crm.tasks.service import TaskValidationError, workspace_timezone
+from kundo.crm.tasks.service import TaskValidationError
 from kundo.crm.timeline.links import LinkError, LinkTargetNotFound
 from kundo.crm.timeline.service import ActivityValidationError
 from kundo.platform.auth.models import User
 from kundo.platform.db import db
 from kundo.tenants.models import Membership, Role
 from kundo.tenants.resolution import current_tenant_db
+from kundo.tenants.workspace import workspace_zone
 
 #: Refusals a form can show next to its fields.
 FORM_REFUSALS = (ContactError, CompanyError, PropertyValidationError, TaskValidationError, ActivityValidationError,
@@ -75,7 +76,7 @@ def require_admin() -> None:
 def zone() -> ZoneInfo:
     """The workspace's time zone: dates on pages and in forms are the team's, not the server's."""
     if "crm_zone" not in g:
-        g.crm_zone = workspace_timezone(current_tenant_db())
+        g.crm_zone = workspace_zone(current_tenant_db())
     return g.crm_zone
 
 

@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 
 from kundo.crm.tasks.models import Task
 from kundo.crm.tasks.reminders import DUE_TIMER, REMINDER_TIMER
-from kundo.crm.tasks.service import emit_due_tasks, workspace_timezone
+from kundo.crm.tasks.service import emit_due_tasks
 from kundo.platform.auth.models import User
 from kundo.platform.clock import now as clock_now
 from kundo.platform.db import db
 from kundo.platform.jobs import register_timer_handler
 from kundo.platform.jobs.models import Timer
 from kundo.platform.notifications import notify
+from kundo.tenants.workspace import workspace_zone
 
 
 def init_app(app: Flask) -> None:
@@ -46,7 +47,7 @@ def remind_task_owner(session: Session, payload: dict, timer: Timer) -> None:  #
         return
     with force_locale(user.locale or "en"):
         if task.due_at is not None:
-            due = format_datetime(task.due_at, "medium", tzinfo=workspace_timezone(session), locale=user.locale or "en")
+            due = format_datetime(task.due_at, "medium", tzinfo=workspace_zone(session), locale=user.locale or "en")
             body = _("Due %(when)s.", when=due)
         else:
             body = ""

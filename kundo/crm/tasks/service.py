@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, tuple_, update
@@ -22,10 +21,9 @@ from kundo.crm.tasks.reminders import cancel_task_timers, sync_task_timers, time
 from kundo.crm.timeline.links import LinkError, LinkTargetNotFound, check_links
 from kundo.platform.db import utcnow
 from kundo.platform.events import emit_event
-from kundo.tenants.workspace import WorkspaceProfile
+from kundo.tenants.workspace import workspace_zone
 
 TASK_TYPES = tuple(kind.value for kind in TaskType)
-DEFAULT_TIMEZONE = "Europe/Berlin"
 #: Sort key of tasks without a due date: after every dated one.
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 EDITABLE = ("title", "type", "notes", "due_at", "reminder_at", "owner_id", "links")
@@ -58,17 +56,9 @@ class WorkspaceDay:
     end: datetime
 
 
-def workspace_timezone(session: Session) -> ZoneInfo:
-    name = session.scalar(select(WorkspaceProfile.timezone).where(WorkspaceProfile.id == 1)) or DEFAULT_TIMEZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
-
-
 def workspace_day(session: Session, now: datetime) -> WorkspaceDay:
     """Today in the workspace's time zone, around `now`."""
-    zone = workspace_timezone(session)
+    zone = workspace_zone(session)
     local_date = _aware(now).astimezone(zone).date()
     # Midnight is built per date (not now + 24 h), so days with a DST switch are 23 or 25 h long.
     start = datetime.combine(local_date, time.min, tzinfo=zone)

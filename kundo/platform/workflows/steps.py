@@ -8,16 +8,13 @@ continues after the branch step itself.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kundo.platform.workflows.conditions import lookup
 from kundo.platform.workflows.definition import UNITS
-from kundo.tenants.workspace import WorkspaceProfile
+from kundo.tenants.workspace import workspace_zone
 
-DEFAULT_TIMEZONE = "Europe/Berlin"
 DEFAULT_TIME = "09:00"
 
 
@@ -63,14 +60,6 @@ def enter_branch(steps: list, path: list, arm: str) -> list | None:
 
 def first_path(steps: list) -> list | None:
     return [0] if steps else None
-
-
-def workspace_zone(session: Session) -> ZoneInfo:
-    name = session.scalar(select(WorkspaceProfile.timezone).where(WorkspaceProfile.id == 1)) or DEFAULT_TIMEZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
 
 
 def _clock(value: str | None) -> time:

@@ -94,8 +94,7 @@ def prepare(session: Session) -> None:
 
 def workspace_timezone(session: Session) -> str:
     """The workspace's time zone (close months and "today" are the team's, not the server's)."""
-    from kundo.tenants.workspace import WorkspaceProfile
+    from kundo.tenants.workspace import workspace_zone
 
-    profile = session.get(WorkspaceProfile, 1)
-    return profile.timezone if profile is not None and profile.timezone else "Europe/Berlin"
+    return workspace_zone(session).key
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kundo.tenants.workspace import WorkspaceProfile
+from kundo.tenants.workspace import DEFAULT_TIMEZONE, WorkspaceProfile, workspace_zone, zone_named
 
-DEFAULT_TIMEZONE = "Europe/Berlin"
+__all__ = ["Letterhead", "letterhead", "workspace_zone"]
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,7 @@ def letterhead(session: Session, fallback_name: str = "") -> Letterhead:
     if profile is None:
         return Letterhead(fallback_name, "", None, "EUR", ZoneInfo(DEFAULT_TIMEZONE))
     return Letterhead(profile.company_name or fallback_name, (profile.address or "").strip(), profile.logo_url,
-                      profile.currency or "EUR", zone(profile.timezone))
+                      profile.currency or "EUR", zone_named(profile.timezone))
 
 
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
 
-
-def workspace_zone(session: Session) -> ZoneInfo:
-    return zone(session.scalar(select(WorkspaceProfile.timezone).where(WorkspaceProfile.id == 1)))
