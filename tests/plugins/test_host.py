@@ -241,6 +241,38 @@ def test_a_raising_event_handler_does_not_stop_the_others_through_real_delivery(
     assert len(letters) == 1 and "plugin.demo_raising.explode" in letters[0].error
 
 
+def test_a_plugin_workflow_action_runs_for_a_tenant_that_enabled_the_plugin(demo_app, make_workspace, enable_app):
+    """A workflow uses demo_notes' SDK action; a workspace without the plugin cannot even save it."""
+    from sqlalchemy import text
+
+    from kundo.crm import create_contact
+    from kundo.platform.workflows import service
+    from kundo.tenants.session import TenantScope, tenant_session
+    from kundo.testing.jobs import run_jobs, stop_job_runner
+
+    a, b = make_workspace(), make_workspace()
+    enable_app(demo_app, a, "demo_notes")
+    definition = {"trigger": {"event": "contact.created", "conditions": None}, "enrollment": {"mode": "once"},
+                  "goal": None, "steps": [{"kind": "action", "action": "demo_notes.add",
+                                           "params": {"text": "added by a workflow"}}]}
+    scope_a = TenantScope(a.tenant_id, a.slug, a.schema_name, a.role_name)
+    scope_b = TenantScope(b.tenant_id, b.slug, b.schema_name, b.role_name)
+    try:
+        with demo_app.app_context():
+            with tenant_session(scope_a) as session:
+                service.create_workflow(session, name="Plugin step", definition=definition, status="active")
+                pam = create_contact(session, first_name="Pam", emails=["pam@example.org"])
+            with pytest.raises(Exception, match=r"steps\.0\.action: Use one of"), tenant_session(scope_b) as session:
+                service.create_workflow(session, name="Plugin step", definition=definition, status="active")
+        run_jobs(demo_app)
+    finally:
+        stop_job_runner(demo_app)
+    with demo_app.app_context(), tenant_session(scope_a) as session:
+        items = session.execute(text("SELECT text FROM demo_notes_items ORDER BY id")).scalars().all()
+    # The plugin's own event handler notes the contact too; the workflow's step added the other item.
+    assert sorted(items) == sorted(["added by a workflow", f"contact {pam.id}"])
+
+
 def test_workflow_contributions_of_healthy_plugins(demo_app):
     from kundo.plugins import plugin_workflow_contributions
 

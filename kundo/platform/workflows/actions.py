@@ -9,7 +9,6 @@ without writing anything — the dry run calls it.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -265,15 +264,14 @@ def preview_send_email(session: Session, ctx: ActionContext, params: dict) -> di
 
 
 def notify_user(session: Session, ctx: ActionContext, params: dict) -> Result:
-    notifications = _optional("kundo.platform.notifications", "notify")
-    if notifications is None:
-        raise RuntimeError("In-app notifications are not available in this installation.")
+    from kundo.platform.notifications import notify
+
     user_id = _owner(params["user"], ctx)
     if user_id is None:
         raise ActionSkipped("Nobody to notify: the record has no owner.")
-    notifications(session, user_id=user_id, title=_text(params["title"], ctx) or "…",
-                  body=_text(params.get("body"), ctx), link=params.get("link") or _object_link(ctx),
-                  email=bool(params.get("email")))
+    notify(session, user_id=user_id, title=_text(params["title"], ctx) or "…",
+           body=_text(params.get("body"), ctx), link=params.get("link") or _object_link(ctx),
+           email=bool(params.get("email")))
     return "done", {"user_id": user_id}
 
 
@@ -305,25 +303,16 @@ def preview_enroll(session: Session, ctx: ActionContext, params: dict) -> dict:
 
 
 def call_webhook(session: Session, ctx: ActionContext, params: dict) -> Result:
-    send = _optional("kundo.platform.webhooks", "send_workflow_webhook")
-    if send is None:
-        raise RuntimeError("Outgoing webhooks are not available in this installation.")
+    from kundo.platform.webhooks import send_workflow_webhook
+
     payload = {"workflow_id": ctx.workflow_id, "enrollment_id": ctx.enrollment_id, "object_type": ctx.object_type,
                "object_id": ctx.object_id, "object": ctx.merge.get("object"), "contact": ctx.merge.get("contact")}
-    delivery = send(session, url=params["url"], payload=payload)
+    delivery = send_workflow_webhook(session, url=params["url"], payload=payload)
     return "done", {"url": params["url"], "delivery_id": getattr(delivery, "id", None)}
 
 
 def preview_webhook(session: Session, ctx: ActionContext, params: dict) -> dict:
     return {"url": params["url"]}
-
-
-def _optional(module: str, name: str):
-    """A function of a module that may not be part of this installation (yet)."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
 
 
 BUILTIN_ACTIONS: tuple[ActionSpec, ...] = (
@@ -356,8 +345,6 @@ def _plugin_action(plugin_id: str, action) -> ActionSpec:
 def actions_for(tenant_id: int | None) -> dict[str, ActionSpec]:
     """The actions a tenant may use: built-ins plus those of plugins it enabled (None: built-ins only)."""
     actions = {spec.key: spec for spec in BUILTIN_ACTIONS}
-    if _optional("kundo.platform.webhooks", "send_workflow_webhook") is None:
-        actions.pop("call_webhook")
     if tenant_id is None:
         return actions
     from kundo.plugins import enabled_plugin_ids, plugin_workflow_contributions
